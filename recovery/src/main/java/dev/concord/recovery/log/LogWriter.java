@@ -1,0 +1,25 @@
+package dev.concord.recovery.log;
+
+import dev.concord.recovery.xid.Gtrid;
+
+/**
+ * The write port of the transaction log, shaped like the protocol: presumed abort writes nothing for rollbacks
+ * and one-phase commits, forces the commit decision before phase 2, and writes END without forcing.
+ */
+public interface LogWriter {
+    /**
+     * Writes the commit decision and returns only once it is durable. Concurrent callers may share one force.
+     *
+     * @throws LogException if the decision may not be durable; the transaction must then roll back
+     */
+    void forceCommitDecision(CommitDecision decision) throws LogException;
+
+    /** Records that every branch of a decided transaction acknowledged phase 2. Not forced. */
+    void writeEnd(Gtrid gtrid) throws LogException;
+
+    /** Records a heuristic outcome of one branch and returns once it is durable. */
+    void forceHeuristic(HeuristicRecord heuristic) throws LogException;
+
+    /** Records an operator's decision to forget the heuristic outcome of one branch. Not forced. */
+    void writeForget(Gtrid gtrid, String resourceName, int branch) throws LogException;
+}
