@@ -1,0 +1,161 @@
+package dev.concord.coordinator;
+
+import dev.concord.recovery.log.LogWriter;
+import dev.concord.recovery.xid.Gtrid;
+import dev.concord.recovery.xid.XidFactory;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The two-phase-commit engine: begins global transactions, enforces their timeouts, and owns the threads that
+ * prepare branches in parallel and retry phase 2. The JTA classes and the service are thin layers over it.
+ *
+ * <p>Presumed abort: nothing is logged for a rollback or for a transaction with fewer than two voting branches;
+ * with two or more, the commit decision is forced through the {@link LogWriter} before any phase-2 call, and END
+ * is written unforced once every branch acknowledged.
+ */
+public final class Coordinator implements AutoCloseable {
+    private final CoordinatorConfig config;
+    private final LogWriter log;
+    private final ResourceRegistry registry;
+    private final XidFactory xids;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService workers;
+    private final Preparer preparer;
+    private final Map<Gtrid, GlobalTransaction> inFlight = new ConcurrentHashMap<>();
+    private final CoordinatorListener listener;
+
+    public Coordinator(CoordinatorConfig config, LogWriter log, ResourceRegistry registry) {
+        this(config, log, registry, CoordinatorListener.NONE);
+    }
+
+    public Coordinator(CoordinatorConfig config, LogWriter log, ResourceRegistry registry, CoordinatorListener listener) {
+        this.config = config;
+        this.log = log;
+        this.registry = registry;
+        this.listener = listener;
+        this.xids = new XidFactory(config.nodeId(), config.clock());
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, daemonThreads("concord-timer"));
+        t.setRemoveOnCancelPolicy(true);
+        this.timer = t;
+        this.workers = new ThreadPoolExecutor(0, config.workerThreads(), 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), daemonThreads("concord-worker"), new ThreadPoolExecutor.CallerRunsPolicy());
+        this.preparer = new Preparer(workers);
+    }
+
+    /**
+     * Begins a global transaction.
+     *
+     * @param timeout null or zero for the configured default
+     * @throws IllegalArgumentException when the timeout is negative or above the configured maximum
+     */
+    public GlobalTransaction begin(Duration timeout) {
+        Duration t = timeout == null || timeout.isZero() ? config.defaultTimeout() : timeout;
+        if (t.isNegative()) {
+            throw new IllegalArgumentException("transaction timeout must not be negative, got " + t);
+        }
+        if (t.compareTo(config.maxTimeout()) > 0) {
+            throw new IllegalArgumentException("transaction timeout " + t + " exceeds the maximum " + config.maxTimeout());
+        }
+        Gtrid gtrid = xids.newGtrid();
+        GlobalTransaction tx = new GlobalTransaction(this, gtrid, t);
+        inFlight.put(gtrid, tx);
+        tx.armTimeout(timer);
+        listener.begun(tx);
+        return tx;
+    }
+
+    /** The transaction with this id while it is in flight (active, or with phase 2 unfinished). */
+    public Optional<GlobalTransaction> find(Gtrid gtrid) {
+        return Optional.ofNullable(inFlight.get(gtrid));
+    }
+
+    /** Every transaction in flight. */
+    public Collection<GlobalTransaction> inFlight() {
+        return List.copyOf(inFlight.values());
+    }
+
+    /** Begin time of the oldest transaction in flight; recovery leaves every XID begun at or after it alone. */
+    public OptionalLong oldestInFlightBeginMillis() {
+        return inFlight.keySet().stream().mapToLong(Gtrid::beginMillis).min();
+    }
+
+    public XidFactory xids() {
+        return xids;
+    }
+
+    public CoordinatorConfig config() {
+        return config;
+    }
+
+    public ResourceRegistry registry() {
+        return registry;
+    }
+
+    LogWriter log() {
+        return log;
+    }
+
+    ScheduledExecutorService timer() {
+        return timer;
+    }
+
+    ExecutorService workers() {
+        return workers;
+    }
+
+    Preparer preparer() {
+        return preparer;
+    }
+
+    CoordinatorListener listener() {
+        return listener;
+    }
+
+    void ended(GlobalTransaction tx) {
+        inFlight.remove(tx.gtrid());
+        listener.completed(tx);
+    }
+
+    /** Creates a phase-2 job for branches known from a recovered commit decision or prepared-branch scan. */
+    public PhaseTwoJob newPhaseTwoJob(Gtrid gtrid, PhaseTwoJob.Direction direction, List<Branch> branches) {
+        return new PhaseTwoJob(gtrid, direction, branches, this);
+    }
+
+    /** Stops the timer and worker threads; unfinished phase 2 is left to recovery. */
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        workers.shutdown();
+        try {
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory base = Executors.defaultThreadFactory();
+        return r -> {
+            Thread t = base.newThread(r);
+            t.setName(prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

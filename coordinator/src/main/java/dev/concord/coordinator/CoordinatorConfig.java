@@ -1,0 +1,120 @@
+package dev.concord.coordinator;
+
+import dev.concord.recovery.xid.Gtrid;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The engine's settings: typed, validated when built, immutable afterwards.
+ */
+public final class CoordinatorConfig {
+    private final String nodeId;
+    private final Duration defaultTimeout;
+    private final Duration maxTimeout;
+    private final RetryPolicy retryPolicy;
+    private final int workerThreads;
+    private final Clock clock;
+
+    private CoordinatorConfig(Builder b) {
+        this.nodeId = b.nodeId;
+        this.defaultTimeout = b.defaultTimeout;
+        this.maxTimeout = b.maxTimeout;
+        this.retryPolicy = b.retryPolicy;
+        this.workerThreads = b.workerThreads;
+        this.clock = b.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The node id written into every gtrid; recovery touches only this node's XIDs. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** Timeout of a transaction that did not set its own. */
+    public Duration defaultTimeout() {
+        return defaultTimeout;
+    }
+
+    /** Longest timeout a caller may ask for. */
+    public Duration maxTimeout() {
+        return maxTimeout;
+    }
+
+    public RetryPolicy retryPolicy() {
+        return retryPolicy;
+    }
+
+    /** Threads for parallel prepare and phase-2 retries. */
+    public int workerThreads() {
+        return workerThreads;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Builder with defaults: node id "concord-1", timeout 60 s (max 1 h), {@link RetryPolicy#defaults()}. */
+    public static final class Builder {
+        private String nodeId = "concord-1";
+        private Duration defaultTimeout = Duration.ofSeconds(60);
+        private Duration maxTimeout = Duration.ofHours(1);
+        private RetryPolicy retryPolicy = RetryPolicy.defaults();
+        private int workerThreads = 32;
+        private Clock clock = Clock.systemUTC();
+
+        public Builder nodeId(String v) {
+            this.nodeId = v;
+            return this;
+        }
+
+        public Builder defaultTimeout(Duration v) {
+            this.defaultTimeout = v;
+            return this;
+        }
+
+        public Builder maxTimeout(Duration v) {
+            this.maxTimeout = v;
+            return this;
+        }
+
+        public Builder retryPolicy(RetryPolicy v) {
+            this.retryPolicy = v;
+            return this;
+        }
+
+        public Builder workerThreads(int v) {
+            this.workerThreads = v;
+            return this;
+        }
+
+        public Builder clock(Clock v) {
+            this.clock = v;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @throws IllegalArgumentException naming the setting and the problem
+         */
+        public CoordinatorConfig build() {
+            Gtrid.validateNodeId(nodeId);
+            Objects.requireNonNull(retryPolicy, "retryPolicy");
+            Objects.requireNonNull(clock, "clock");
+            if (defaultTimeout == null || defaultTimeout.isNegative() || defaultTimeout.isZero()) {
+                throw new IllegalArgumentException("defaultTimeout must be positive, got " + defaultTimeout);
+            }
+            if (maxTimeout == null || maxTimeout.compareTo(defaultTimeout) < 0) {
+                throw new IllegalArgumentException("maxTimeout " + maxTimeout + " is below defaultTimeout " + defaultTimeout);
+            }
+            if (workerThreads < 1) {
+                throw new IllegalArgumentException("workerThreads must be >= 1, got " + workerThreads);
+            }
+            return new CoordinatorConfig(this);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package dev.concord.coordinator;
+
+import dev.concord.recovery.xid.ConcordXid;
+import dev.concord.recovery.xid.Gtrid;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
+
+/**
+ * Phase 2 of one transaction, commit or rollback, online or from a recovered decision: the same code either way.
+ *
+ * <p>{@link #attemptAll()} tries every unfinished branch once. Commit does every database branch first and message
+ * branches only once no database branch is left, so a consumer never sees a message before its data. A branch that
+ * failed transiently is retried by {@link #retryUntilDone()} with capped exponential backoff and jitter, through a
+ * fresh connection from the {@link ResourceRegistry} after XAER_RMFAIL. XAER_NOTA on commit counts as done only
+ * when the resource's recovery scan no longer lists the XID. Heuristic outcomes end a branch and are reported by
+ * the owner of the job, which also writes the END record.
+ */
+public final class PhaseTwoJob {
+    private static final System.Logger LOG = System.getLogger(PhaseTwoJob.class.getName());
+
+    /** The decided outcome phase 2 carries out. */
+    public enum Direction { COMMIT, ROLLBACK }
+
+    private final Gtrid gtrid;
+    private final Direction direction;
+    private final List<Branch> branches;
+    private final Coordinator engine;
+    private final CompletableFuture<PhaseTwoJob> done = new CompletableFuture<>();
+    private int round;
+    private final AtomicBoolean firstCommitSeen = new AtomicBoolean();
+
+    PhaseTwoJob(Gtrid gtrid, Direction direction, List<Branch> branches, Coordinator engine) {
+        this.gtrid = gtrid;
+        this.direction = direction;
+        this.branches = List.copyOf(branches);
+        this.engine = engine;
+    }
+
+    public Gtrid gtrid() {
+        return gtrid;
+    }
+
+    public Direction direction() {
+        return direction;
+    }
+
+    public List<Branch> branches() {
+        return branches;
+    }
+
+    /** Completes when every branch is finished. */
+    public CompletableFuture<PhaseTwoJob> completion() {
+        return done;
+    }
+
+    /** True when no branch needs another attempt. */
+    public synchronized boolean isFinished() {
+        return branches.stream().allMatch(PhaseTwoJob::isFinished);
+    }
+
+    private static boolean isFinished(Branch b) {
+        return b.outcome() != null && !b.outcome().isRetry();
+    }
+
+    /** Number of attempt rounds so far. */
+    public synchronized int rounds() {
+        return round;
+    }
+
+    /** One attempt on every unfinished branch; returns true when all are finished. */
+    public synchronized boolean attemptAll() {
+        round++;
+        if (direction == Direction.COMMIT) {
+            Parallel.forEach(engine.workers(), pending(BranchKind.DATABASE), this::commitOne);
+            if (pending(BranchKind.DATABASE).isEmpty()) {
+                Parallel.forEach(engine.workers(), pending(BranchKind.MESSAGE), this::commitOne);
+            }
+        } else {
+            Parallel.forEach(engine.workers(), pending(null), this::rollbackOne);
+        }
+        boolean finished = isFinished();
+        if (finished) {
+            done.complete(this);
+        }
+        return finished;
+    }
+
+    /** Keeps retrying in the background, with backoff, until every branch is finished. */
+    public void retryUntilDone() {
+        if (isFinished()) {
+            done.complete(this);
+            return;
+        }
+        long delay = engine.config().retryPolicy().delayMillis(rounds());
+        ScheduledExecutorService timer = engine.timer();
+        try {
+            timer.schedule(() -> {
+                try {
+                    engine.workers().execute(() -> {
+                        if (!attemptAll()) {
+                            retryUntilDone();
+                        }
+                    });
+                } catch (RejectedExecutionException e) {
+                    LOG.log(Level.WARNING, "CONCORD-1201 engine stopped with phase 2 of {0} unfinished; recovery will finish it", gtrid);
+                }
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.log(Level.WARNING, "CONCORD-1201 engine stopped with phase 2 of {0} unfinished; recovery will finish it", gtrid);
+        }
+    }
+
+    private List<Branch> pending(BranchKind kind) {
+        List<Branch> out = new ArrayList<>();
+        for (Branch b : branches) {
+            if (!isFinished(b) && (kind == null || b.kind() == kind)) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    private void commitOne(Branch b) {
+        BranchOutcome outcome = attempt(b, true);
+        if (outcome == BranchOutcome.DONE || outcome == BranchOutcome.DONE_FORGET) {
+            if (firstCommitSeen.compareAndSet(false, true)) {
+                CrashPoint.AFTER_FIRST_BRANCH_COMMIT.hit();
+            }
+        }
+    }
+
+    private void rollbackOne(Branch b) {
+        BranchOutcome outcome = attempt(b, false);
+        if (outcome.isRetry() && b.vote() != Vote.YES && b.vote() != Vote.FAILED) {
+            // Never prepared: the resource rolls the branch back itself when the connection goes.
+            b.outcome(BranchOutcome.DONE);
+        }
+    }
+
+    private BranchOutcome attempt(Branch b, boolean commit) {
+        b.countAttempt();
+        BranchOutcome previous = b.outcome();
+        boolean fresh = b.xaResource() == null || previous == BranchOutcome.RETRY_FRESH
+                || previous == BranchOutcome.VERIFY_BY_SCAN;
+        RecoverableResource.Lease lease = null;
+        BranchOutcome outcome;
+        try {
+            XAResource res = b.xaResource();
+            if (fresh) {
+                RecoverableResource rr = engine.registry().find(b.resourceName()).orElse(null);
+                if (rr != null) {
+                    lease = rr.open();
+                    res = lease.xaResource();
+                    if (res instanceof NamedXAResource n && b.recoveryData().length > 0) {
+                        n.restoreRecoveryData(b.xid(), b.recoveryData());
+                    }
+                } else if (res == null) {
+                    throw new IllegalStateException("resource '" + b.resourceName() + "' is not registered");
+                }
+            }
+            outcome = commit ? commitOn(res, b) : rollbackOn(res, b);
+            if (outcome == BranchOutcome.DONE_FORGET) {
+                forget(res, b.xid());
+            }
+        } catch (Throwable t) {
+            // The resource could not even be reached: try again with a fresh connection.
+            outcome = BranchOutcome.RETRY_FRESH;
+            b.lastError("open " + b.resourceName() + ": " + XaOutcomes.describe(t));
+        } finally {
+            if (lease != null) {
+                lease.close();
+            }
+        }
+        b.outcome(outcome);
+        if (outcome.isRetry() || outcome.isHeuristic()) {
+            LOG.log(outcome.isHeuristic() ? Level.ERROR : Level.WARNING,
+                    "CONCORD-1202 {0} of branch {1} of {2}: {3} ({4})", commit ? "commit" : "rollback", b, gtrid,
+                    outcome, b.lastError());
+        }
+        return outcome;
+    }
+
+    private static BranchOutcome commitOn(XAResource res, Branch b) {
+        try {
+            res.commit(b.xid(), false);
+            b.lastError(null);
+            return BranchOutcome.DONE;
+        } catch (Throwable t) {
+            b.lastError("commit: " + XaOutcomes.describe(t));
+            BranchOutcome o = XaOutcomes.commitFailure(t);
+            if (o == BranchOutcome.VERIFY_BY_SCAN && !scanLists(res, b.xid())) {
+                // The resource has no trace of the branch: an earlier attempt committed it.
+                o = BranchOutcome.DONE;
+            }
+            return o;
+        }
+    }
+
+    private static BranchOutcome rollbackOn(XAResource res, Branch b) {
+        try {
+            res.rollback(b.xid());
+            b.lastError(null);
+            return BranchOutcome.DONE;
+        } catch (Throwable t) {
+            b.lastError("rollback: " + XaOutcomes.describe(t));
+            return XaOutcomes.rollbackFailure(t);
+        }
+    }
+
+    /** True when the resource's recovery scan lists the XID, or the scan itself failed (no proof either way). */
+    static boolean scanLists(XAResource res, Xid xid) {
+        try {
+            Xid[] listed = res.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
+            if (listed != null) {
+                for (Xid x : listed) {
+                    if (x != null && ConcordXid.sameXid(x, xid)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        } catch (Throwable t) {
+            return true;
+        }
+    }
+
+    private static void forget(XAResource res, Xid xid) {
+        try {
+            res.forget(xid);
+        } catch (Throwable t) {
+            LOG.log(Level.WARNING, "CONCORD-1203 forget of heuristic branch {0} failed: {1}", xid, XaOutcomes.describe(t));
+        }
+    }
+}

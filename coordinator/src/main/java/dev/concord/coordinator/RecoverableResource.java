@@ -1,0 +1,31 @@
+package dev.concord.coordinator;
+
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+
+/**
+ * A configured resource manager that phase-2 retries and recovery can reach by name: it opens a fresh XA
+ * connection whenever asked, so a failed connection (XAER_RMFAIL) is replaced rather than kept.
+ */
+public interface RecoverableResource {
+    /** The configured name; the same as {@link NamedXAResource#resourceName()} of its connections. */
+    String name();
+
+    /** Phase-2 ordering class of the resource's branches. */
+    BranchKind kind();
+
+    /**
+     * Opens a new connection.
+     *
+     * @throws XAException with XAER_RMFAIL when the resource cannot be reached
+     */
+    Lease open() throws XAException;
+
+    /** A connection opened for phase 2 or recovery; closing it releases the connection. */
+    interface Lease extends AutoCloseable {
+        XAResource xaResource();
+
+        @Override
+        void close();
+    }
+}

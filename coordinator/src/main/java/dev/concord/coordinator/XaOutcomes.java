@@ -1,0 +1,163 @@
+package dev.concord.coordinator;
+
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+
+/**
+ * The one place where XA return values and {@link XAException} error codes become protocol outcomes.
+ *
+ * <p>Driver facts behind the choices (see the XA conformance tests): MariaDB and PostgreSQL answer XAER_NOTA for an
+ * unknown or finished XID, and MariaDB also answers XAER_NOTA for a prepared branch still attached to another
+ * session, so XAER_NOTA on commit proves nothing until a recovery scan agrees. A one-phase commit of an unknown XID
+ * gives XAER_INVAL (MariaDB) or XAER_RMERR (PostgreSQL): the work was not committed.
+ */
+public final class XaOutcomes {
+    private XaOutcomes() {
+    }
+
+    /** The vote for a value returned by {@link XAResource#prepare}. */
+    public static Vote prepareResult(int returned) {
+        return returned == XAResource.XA_RDONLY ? Vote.READ_ONLY : Vote.YES;
+    }
+
+    /** The vote for an exception thrown by prepare. */
+    public static Vote prepareFailure(Throwable failure) {
+        if (failure instanceof XAException xa && isRollbackCode(xa.errorCode)) {
+            return Vote.NO;
+        }
+        return Vote.FAILED;
+    }
+
+    /** The outcome of a two-phase commit call that threw. */
+    public static BranchOutcome commitFailure(Throwable failure) {
+        if (!(failure instanceof XAException xa)) {
+            return BranchOutcome.RETRY_FRESH;
+        }
+        int code = xa.errorCode;
+        if (isRollbackCode(code)) {
+            return BranchOutcome.HEURISTIC_ROLLBACK;
+        }
+        switch (code) {
+            case XAException.XA_HEURCOM:
+                return BranchOutcome.DONE_FORGET;
+            case XAException.XA_HEURRB:
+                return BranchOutcome.HEURISTIC_ROLLBACK;
+            case XAException.XA_HEURMIX:
+                return BranchOutcome.HEURISTIC_MIXED;
+            case XAException.XA_HEURHAZ:
+                return BranchOutcome.HEURISTIC_HAZARD;
+            case XAException.XA_RETRY:
+                return BranchOutcome.RETRY;
+            case XAException.XAER_RMFAIL:
+                return BranchOutcome.RETRY_FRESH;
+            case XAException.XAER_NOTA:
+                return BranchOutcome.VERIFY_BY_SCAN;
+            default:
+                // XAER_RMERR, XAER_PROTO, XAER_INVAL: the resource cannot say what became of the branch.
+                return BranchOutcome.HEURISTIC_HAZARD;
+        }
+    }
+
+    /** The outcome of a one-phase commit call that threw. */
+    public static BranchOutcome onePhaseCommitFailure(Throwable failure) {
+        if (!(failure instanceof XAException xa)) {
+            return BranchOutcome.HEURISTIC_HAZARD;
+        }
+        int code = xa.errorCode;
+        if (isRollbackCode(code)) {
+            return BranchOutcome.HEURISTIC_ROLLBACK;
+        }
+        switch (code) {
+            case XAException.XA_HEURCOM:
+                return BranchOutcome.DONE_FORGET;
+            case XAException.XA_HEURRB:
+                return BranchOutcome.HEURISTIC_ROLLBACK;
+            case XAException.XA_HEURMIX:
+                return BranchOutcome.HEURISTIC_MIXED;
+            case XAException.XAER_NOTA:
+            case XAException.XAER_INVAL:
+            case XAException.XAER_RMERR:
+                // The resource has no such active branch: nothing of it was committed.
+                return BranchOutcome.HEURISTIC_ROLLBACK;
+            default:
+                // XA_RETRY, XAER_RMFAIL, XA_HEURHAZ, XAER_PROTO: the commit may or may not have happened.
+                return BranchOutcome.HEURISTIC_HAZARD;
+        }
+    }
+
+    /** True when a one-phase failure means the resource rolled back as part of normal XA semantics. */
+    public static boolean isOnePhaseRollback(Throwable failure) {
+        if (!(failure instanceof XAException xa)) {
+            return false;
+        }
+        int code = xa.errorCode;
+        return isRollbackCode(code) || code == XAException.XAER_NOTA || code == XAException.XAER_INVAL
+                || code == XAException.XAER_RMERR;
+    }
+
+    /** The outcome of a rollback call that threw. */
+    public static BranchOutcome rollbackFailure(Throwable failure) {
+        if (!(failure instanceof XAException xa)) {
+            return BranchOutcome.RETRY_FRESH;
+        }
+        int code = xa.errorCode;
+        if (isRollbackCode(code)) {
+            return BranchOutcome.DONE;
+        }
+        switch (code) {
+            case XAException.XAER_NOTA:
+                // Presumed abort: an XID the resource does not know has nothing left to roll back.
+                return BranchOutcome.DONE;
+            case XAException.XA_HEURRB:
+                return BranchOutcome.DONE_FORGET;
+            case XAException.XA_HEURCOM:
+                return BranchOutcome.HEURISTIC_COMMIT;
+            case XAException.XA_HEURMIX:
+                return BranchOutcome.HEURISTIC_MIXED;
+            case XAException.XA_HEURHAZ:
+                return BranchOutcome.HEURISTIC_HAZARD;
+            case XAException.XA_RETRY:
+            case XAException.XAER_RMERR:
+                return BranchOutcome.RETRY;
+            case XAException.XAER_RMFAIL:
+                return BranchOutcome.RETRY_FRESH;
+            default:
+                return BranchOutcome.HEURISTIC_HAZARD;
+        }
+    }
+
+    /** True for XA_RBBASE..XA_RBEND: the resource rolled the branch back. */
+    public static boolean isRollbackCode(int code) {
+        return code >= XAException.XA_RBBASE && code <= XAException.XA_RBEND;
+    }
+
+    /** A readable name for an XA error code, for messages and logs. */
+    public static String codeName(int code) {
+        switch (code) {
+            case XAException.XA_HEURCOM: return "XA_HEURCOM";
+            case XAException.XA_HEURRB: return "XA_HEURRB";
+            case XAException.XA_HEURMIX: return "XA_HEURMIX";
+            case XAException.XA_HEURHAZ: return "XA_HEURHAZ";
+            case XAException.XA_RETRY: return "XA_RETRY";
+            case XAException.XA_RDONLY: return "XA_RDONLY";
+            case XAException.XAER_RMERR: return "XAER_RMERR";
+            case XAException.XAER_NOTA: return "XAER_NOTA";
+            case XAException.XAER_INVAL: return "XAER_INVAL";
+            case XAException.XAER_PROTO: return "XAER_PROTO";
+            case XAException.XAER_RMFAIL: return "XAER_RMFAIL";
+            case XAException.XAER_DUPID: return "XAER_DUPID";
+            case XAException.XAER_OUTSIDE: return "XAER_OUTSIDE";
+            case XAException.XAER_ASYNC: return "XAER_ASYNC";
+            default:
+                return isRollbackCode(code) ? "XA_RB(" + code + ")" : "XA(" + code + ")";
+        }
+    }
+
+    /** Describes a failure for logs and exception messages. */
+    public static String describe(Throwable failure) {
+        if (failure instanceof XAException xa) {
+            return codeName(xa.errorCode) + (xa.getMessage() == null ? "" : " " + xa.getMessage());
+        }
+        return String.valueOf(failure);
+    }
+}

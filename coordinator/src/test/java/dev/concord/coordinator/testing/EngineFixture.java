@@ -1,0 +1,51 @@
+package dev.concord.coordinator.testing;
+
+import dev.concord.coordinator.BranchKind;
+import dev.concord.coordinator.Coordinator;
+import dev.concord.coordinator.CoordinatorConfig;
+import dev.concord.coordinator.ResourceRegistry;
+import dev.concord.coordinator.RetryPolicy;
+import dev.concord.coordinator.jta.ConcordTransactionManager;
+import java.time.Duration;
+
+/** A coordinator over a {@link RecordingLog} and mock resource managers, with fast retries, for engine tests. */
+public final class EngineFixture implements AutoCloseable {
+    public final EventRecorder events = new EventRecorder();
+    public final RecordingLog log = new RecordingLog(events);
+    public final ResourceRegistry registry = new ResourceRegistry();
+    public final Coordinator coordinator;
+    public final ConcordTransactionManager tm;
+
+    public EngineFixture() {
+        this(Duration.ofSeconds(30));
+    }
+
+    public EngineFixture(Duration defaultTimeout) {
+        CoordinatorConfig config = CoordinatorConfig.builder()
+                .nodeId("test-node")
+                .defaultTimeout(defaultTimeout)
+                .retryPolicy(new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(50), 0.2))
+                .build();
+        coordinator = new Coordinator(config, log, registry);
+        tm = new ConcordTransactionManager(coordinator);
+    }
+
+    /** A database RM registered under {@code name}. */
+    public MockResourceManager database(String name) {
+        MockResourceManager rm = new MockResourceManager(name, BranchKind.DATABASE, events);
+        registry.register(rm);
+        return rm;
+    }
+
+    /** A message RM registered under {@code name}. */
+    public MockResourceManager messages(String name) {
+        MockResourceManager rm = new MockResourceManager(name, BranchKind.MESSAGE, events);
+        registry.register(rm);
+        return rm;
+    }
+
+    @Override
+    public void close() {
+        coordinator.close();
+    }
+}
