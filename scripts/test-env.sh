@@ -85,7 +85,9 @@ wait_until() { # description, log file, command...
 }
 
 # ---------------------------------------------------------------- packages
-mariadb_installed() { [ -x /usr/sbin/mariadbd ] && command -v mariadb >/dev/null && command -v mariadb-admin >/dev/null; }
+mariadb_installed() {
+  [ -x /usr/sbin/mariadbd ] && command -v mariadb >/dev/null && command -v mariadb-admin >/dev/null
+}
 pg_installed() {
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null && command -v pg_ctlcluster >/dev/null \
     && command -v psql >/dev/null
@@ -167,7 +169,8 @@ start_mariadb() {
   if has_systemd; then
     systemctl start mariadb || die "systemctl start mariadb failed; see journalctl -u mariadb"
   else
-    MARIADB_START=(start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql "${extra[@]}")
+    MARIADB_START=(start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+      -- --user=mysql "${extra[@]}")
     "${MARIADB_START[@]}"
   fi
   wait_until "MariaDB on 127.0.0.1:${MARIADB_PORT}" "${errlog}" mariadb_alive_or_restart
