@@ -1,0 +1,163 @@
+package dev.concord.xa.conformance;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import javax.sql.XAConnection;
+import javax.sql.XADataSource;
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
+
+/**
+ * What one test opened and which XIDs it used, so that the test can end by closing every connection and rolling
+ * back whatever it left prepared. Also holds the small SQL helpers the tests share: the table {@value #TABLE} with
+ * one column {@code marker}, written inside branches and counted outside them.
+ */
+public final class XaTestSession {
+
+    /** The table the tests write to, in every database they use. */
+    public static final String TABLE = "xa_conformance";
+
+    private final List<XAConnection> connections = new ArrayList<>();
+    private final List<TestXid> xids = new ArrayList<>();
+
+    /** Creates {@value #TABLE} in the database of {@code dataSource} unless it exists. */
+    public static void createTable(XADataSource dataSource) throws SQLException {
+        XAConnection xaConnection = dataSource.getXAConnection();
+        try (Connection connection = xaConnection.getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (marker VARCHAR(64) NOT NULL)");
+        } finally {
+            xaConnection.close();
+        }
+    }
+
+    /** Opens an XA connection that {@link #cleanUp} will close. */
+    public XAConnection open(XADataSource dataSource) throws SQLException {
+        XAConnection connection = dataSource.getXAConnection();
+        connections.add(connection);
+        return connection;
+    }
+
+    /** A fresh random XID that {@link #cleanUp} will roll back if it is left prepared. */
+    public TestXid newXid() {
+        return track(TestXid.random());
+    }
+
+    /** Registers {@code xid} for {@link #cleanUp}, and returns it. */
+    public TestXid track(TestXid xid) {
+        xids.add(xid);
+        return xid;
+    }
+
+    /** A fresh marker value for {@link #insert} and {@link #count}. */
+    public static String newMarker() {
+        return HexFormat.of().formatHex(TestXid.randomBytes(16));
+    }
+
+    /** Inserts one row with {@code marker} through the connection's current transaction (branch or local). */
+    public static void insert(XAConnection xaConnection, String marker) throws SQLException {
+        Connection connection = xaConnection.getConnection();
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + TABLE + " (marker) VALUES (?)")) {
+            insert.setString(1, marker);
+            insert.executeUpdate();
+        }
+    }
+
+    /** Runs a read-only query through the connection's current transaction. */
+    public static void read(XAConnection xaConnection) throws SQLException {
+        try (Statement statement = xaConnection.getConnection().createStatement();
+                ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM " + TABLE)) {
+            rows.next();
+        }
+    }
+
+    /** Counts the committed rows with {@code marker}, on a new connection outside any branch. */
+    public static int count(XADataSource dataSource, String marker) throws SQLException {
+        XAConnection xaConnection = dataSource.getXAConnection();
+        try (Connection connection = xaConnection.getConnection();
+                PreparedStatement query = connection.prepareStatement(
+                        "SELECT COUNT(*) FROM " + TABLE + " WHERE marker = ?")) {
+            query.setString(1, marker);
+            try (ResultSet rows = query.executeQuery()) {
+                rows.next();
+                return rows.getInt(1);
+            }
+        } finally {
+            xaConnection.close();
+        }
+    }
+
+    /** Whether a full {@code recover()} scan of {@code resource} lists {@code xid} with identical bytes. */
+    public static boolean listed(XAResource resource, TestXid xid) throws XAException {
+        return find(resource, xid) != null;
+    }
+
+    /** The XID object {@code recover()} returns for {@code xid}, or null when it is not listed. */
+    public static Xid find(XAResource resource, TestXid xid) throws XAException {
+        for (Xid candidate : resource.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN)) {
+            if (xid.matches(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /** Whether a new connection of {@code dataSource} lists {@code xid} in {@code recover()}. */
+    public boolean listedByNewConnection(XADataSource dataSource, TestXid xid) throws SQLException, XAException {
+        return listed(open(dataSource).getXAResource(), xid);
+    }
+
+    /**
+     * Closes every connection this session opened, then, through a new connection of each data source given, rolls
+     * back every tracked XID that {@code recover()} still lists.
+     *
+     * @return the tracked XIDs still listed afterwards (empty when the cleanup worked)
+     */
+    public List<TestXid> cleanUp(XADataSource... scanWith) throws SQLException {
+        for (XAConnection connection : connections) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                // The connection may already be broken (for example by a server restart); closing is best effort.
+            }
+        }
+        connections.clear();
+        List<TestXid> left = new ArrayList<>();
+        for (XADataSource dataSource : scanWith) {
+            XAConnection connection = dataSource.getXAConnection();
+            try {
+                XAResource resource = connection.getXAResource();
+                for (TestXid xid : xids) {
+                    rollbackIfListed(resource, xid);
+                }
+                for (TestXid xid : xids) {
+                    if (listed(resource, xid) && !left.contains(xid)) {
+                        left.add(xid);
+                    }
+                }
+            } catch (XAException e) {
+                throw new SQLException("recover() failed during cleanup: " + XaOutcome.fails(e.errorCode), e);
+            } finally {
+                connection.close();
+            }
+        }
+        return left;
+    }
+
+    private static void rollbackIfListed(XAResource resource, TestXid xid) throws XAException {
+        if (listed(resource, xid)) {
+            try {
+                resource.rollback(xid);
+            } catch (XAException e) {
+                // Some rollbacks report an outcome code (MariaDB: XA_RBROLLBACK for a read-only branch) yet finish
+                // the branch; the caller checks recover() afterwards.
+            }
+        }
+    }
+}
