@@ -1,0 +1,164 @@
+package dev.concord.recovery.log.file;
+
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * The settings of a {@link FileTransactionLog}: validated when built, immutable afterwards.
+ *
+ * <ul>
+ *   <li>{@code directory}: where the segment files live; one log per directory (the log locks it).</li>
+ *   <li>{@code segmentSize}: bytes per pre-allocated segment file, {@value #MIN_SEGMENT_SIZE} to
+ *       {@value #MAX_SEGMENT_SIZE}; default {@value #DEFAULT_SEGMENT_SIZE}. A record must fit in one segment.</li>
+ *   <li>{@code maxSegments}: how many segments with data the log keeps before it carries the live records of the
+ *       oldest forward and drops it; at least {@value #MIN_MAX_SEGMENTS}, default {@value #DEFAULT_MAX_SEGMENTS}.</li>
+ *   <li>{@code discardCorruptRecords}: the operator's override for corruption in the middle of the log. Off by
+ *       default, and then such a log does not open, because skipping a damaged commit decision could roll back
+ *       part of a committed transaction. On, the log opens, discards the damaged bytes, logs exactly what it
+ *       discarded and re-writes the live records into a fresh segment so that the next open is clean.</li>
+ *   <li>{@code clock}: stamps segment headers.</li>
+ *   <li>{@code channelOpener}: opens segment channels; replaced only by fault-injection tests.</li>
+ * </ul>
+ */
+public final class FileLogConfig {
+    /** Default segment size: 16 MiB. */
+    public static final int DEFAULT_SEGMENT_SIZE = 16 << 20;
+    /** Smallest segment size accepted. */
+    public static final int MIN_SEGMENT_SIZE = 4096;
+    /** Largest segment size accepted: offsets inside a segment stay ints. */
+    public static final int MAX_SEGMENT_SIZE = 1 << 30;
+    /** Default number of segments with data kept before compaction. */
+    public static final int DEFAULT_MAX_SEGMENTS = 4;
+    /** Smallest {@code maxSegments}: the current segment plus the one being emptied. */
+    public static final int MIN_MAX_SEGMENTS = 2;
+
+    private final Path directory;
+    private final int segmentSize;
+    private final int maxSegments;
+    private final boolean discardCorruptRecords;
+    private final Clock clock;
+    private final ChannelOpener channelOpener;
+
+    private FileLogConfig(Builder b) {
+        this.directory = b.directory;
+        this.segmentSize = b.segmentSize;
+        this.maxSegments = b.maxSegments;
+        this.discardCorruptRecords = b.discardCorruptRecords;
+        this.clock = b.clock;
+        this.channelOpener = b.channelOpener;
+    }
+
+    /** A builder for a log in the given directory, with every other setting at its default. */
+    public static Builder builder(Path directory) {
+        return new Builder(directory);
+    }
+
+    /** A builder that starts from this configuration, e.g. to reopen the same log with the override on. */
+    public Builder toBuilder() {
+        return new Builder(directory).segmentSize(segmentSize).maxSegments(maxSegments)
+                .discardCorruptRecords(discardCorruptRecords).clock(clock).channelOpener(channelOpener);
+    }
+
+    /** The log directory. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** Bytes per segment file. */
+    public int segmentSize() {
+        return segmentSize;
+    }
+
+    /** Segments with data kept before the oldest is compacted away. */
+    public int maxSegments() {
+        return maxSegments;
+    }
+
+    /** Whether open discards corruption in the middle of the log instead of failing. */
+    public boolean discardCorruptRecords() {
+        return discardCorruptRecords;
+    }
+
+    /** The clock that stamps segment headers. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Opens segment channels. */
+    public ChannelOpener channelOpener() {
+        return channelOpener;
+    }
+
+    @Override
+    public String toString() {
+        return "FileLogConfig[directory=" + directory + ", segmentSize=" + segmentSize + ", maxSegments="
+                + maxSegments + ", discardCorruptRecords=" + discardCorruptRecords + "]";
+    }
+
+    /** Collects settings; {@link #build()} validates them all at once. */
+    public static final class Builder {
+        private final Path directory;
+        private int segmentSize = DEFAULT_SEGMENT_SIZE;
+        private int maxSegments = DEFAULT_MAX_SEGMENTS;
+        private boolean discardCorruptRecords;
+        private Clock clock = Clock.systemUTC();
+        private ChannelOpener channelOpener = FileChannel::open;
+
+        private Builder(Path directory) {
+            this.directory = directory;
+        }
+
+        /** Sets the segment file size in bytes. */
+        public Builder segmentSize(int bytes) {
+            this.segmentSize = bytes;
+            return this;
+        }
+
+        /** Sets how many segments with data are kept before the oldest is compacted away. */
+        public Builder maxSegments(int count) {
+            this.maxSegments = count;
+            return this;
+        }
+
+        /** The operator's override: open a log with corruption in the middle, discarding the damaged bytes. */
+        public Builder discardCorruptRecords(boolean discard) {
+            this.discardCorruptRecords = discard;
+            return this;
+        }
+
+        /** Sets the clock that stamps segment headers. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** Sets what opens segment channels (fault-injection tests only). */
+        public Builder channelOpener(ChannelOpener opener) {
+            this.channelOpener = opener;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @throws IllegalArgumentException naming the first setting that is out of range
+         * @throws NullPointerException     if the directory, clock or channel opener is null
+         */
+        public FileLogConfig build() {
+            Objects.requireNonNull(directory, "directory");
+            Objects.requireNonNull(clock, "clock");
+            Objects.requireNonNull(channelOpener, "channelOpener");
+            if (segmentSize < MIN_SEGMENT_SIZE || segmentSize > MAX_SEGMENT_SIZE) {
+                throw new IllegalArgumentException("segmentSize must be between " + MIN_SEGMENT_SIZE + " and "
+                        + MAX_SEGMENT_SIZE + " bytes, got " + segmentSize);
+            }
+            if (maxSegments < MIN_MAX_SEGMENTS) {
+                throw new IllegalArgumentException("maxSegments must be at least " + MIN_MAX_SEGMENTS + ", got "
+                        + maxSegments);
+            }
+            return new FileLogConfig(this);
+        }
+    }
+}

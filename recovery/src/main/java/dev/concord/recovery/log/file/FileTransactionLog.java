@@ -1,0 +1,767 @@
+package dev.concord.recovery.log.file;
+
+import dev.concord.recovery.log.CommitDecision;
+import dev.concord.recovery.log.HeuristicRecord;
+import dev.concord.recovery.log.LogException;
+import dev.concord.recovery.log.TransactionLog;
+import dev.concord.recovery.xid.Gtrid;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The durable transaction log: append-only, pre-allocated segment files in one directory, with group commit.
+ *
+ * <h2>Files</h2>
+ * Segments are named {@code segment-<20-digit number>.seg}; each starts with a header (format version, number,
+ * creation time, checksum) and holds records framed as {@link LogRecordCodec} describes. New segments are written
+ * full of zeros and forced once when created, so appends never change a file's size and a commit costs one
+ * {@code force(false)}. The next segment is pre-allocated in the background once the current one is half full.
+ *
+ * <h2>Group commit</h2>
+ * Writers put their framed record on a queue under one lock. A writer that must wait for durability and finds no
+ * flush in progress becomes the flusher: it takes everything queued, writes it with one positional write, forces
+ * once, marks every record it covered durable and wakes their writers; a writer that finds a flush in progress
+ * waits, and its record goes into the next round. There is no timer: a lone committer writes and forces at once,
+ * and concurrent committers share a force because they queue while the previous one runs. END and FORGET records
+ * are not forced; they ride with the next round, or, when none is running and nobody waits, their writer writes
+ * them into the page cache without a force. A caller of a forced write returns only once its own record is
+ * durable, and waits uninterruptibly: giving up early would report "not durable" for a record that may still
+ * become durable.
+ *
+ * <h2>Failures</h2>
+ * When a write or force fails (a full disk, an I/O error) every caller whose record was in that round, or queued
+ * behind it, gets a {@link LogException}, and the log refuses all further writes until it is reopened — after a
+ * failed force the kernel may have dropped the dirty pages, so retrying on the same file could report durable what
+ * is not. The bytes of the failed round are then overwritten with zeros so that a restart does not find a
+ * decision whose caller was told it failed; if even that fails, message CLOG-107 says which bytes to check.
+ * Records reported durable before the failure stay durable.
+ *
+ * <h2>Segment release and the disk bound</h2>
+ * The oldest segments are deleted, oldest first, as soon as none of them holds the newest copy of a live record (a
+ * decision without END, a heuristic not forgotten). When more than {@code maxSegments} segments hold data, the live
+ * records of the oldest are carried forward — re-written, forced, into the current segment with their original
+ * serial — and the oldest is then deleted. Only a prefix of the log is ever deleted, so an END can never be
+ * dropped while the decision it ends survives. <b>Bound:</b> while the live records take less than half a
+ * segment, the directory holds at most {@code maxSegments + 2} segment files ({@code maxSegments} with data, one
+ * more between a rotation and the release it triggers, and the pre-allocated next one), i.e. at most
+ * {@code (maxSegments + 2) × segmentSize} bytes. Larger live sets are still carried forward, never dropped; the log
+ * then needs about one more segment per segment's worth of live records, and says so once (CLOG-110).
+ *
+ * <h2>Opening</h2>
+ * Opening replays every segment in order (see {@link LogReplay} for how torn tails and corruption are told apart),
+ * truncates a torn tail to the last good record, and fails on corruption in the middle unless
+ * {@link FileLogConfig#discardCorruptRecords()} is set; with it, the damaged bytes are discarded, each discard is
+ * logged and listed in {@link #replayReport()}, and the live records are re-written into a fresh segment so that
+ * the damaged ones can be deleted and the next open is clean.
+ *
+ * <h2>Messages</h2>
+ * Logged through {@link System.Logger} under this class's name, each with a stable id: CLOG-101 torn tail
+ * truncated, CLOG-102 corruption discarded by the override, CLOG-103 open refused because of corruption, CLOG-104
+ * live records re-written after a discard, CLOG-105 write failed, CLOG-106 unacknowledged bytes erased, CLOG-107
+ * unacknowledged bytes could not be erased, CLOG-108 segment deletion failed, CLOG-109 background pre-allocation
+ * failed, CLOG-110 disk bound exceeded, CLOG-111 failure while closing, CLOG-112 empty segment header rewritten.
+ *
+ * <p>Thread-safe. {@link #close()} writes and forces whatever is queued (END records included) and releases the
+ * files, the directory lock and the pre-allocation thread.
+ */
+public final class FileTransactionLog implements TransactionLog {
+
+    private enum Outcome { QUEUED, WRITTEN, DURABLE, FAILED }
+
+    /** A record on its way to disk. {@code outcome} is guarded by the log's lock. */
+    private static final class Pending {
+        final LogRecord record;
+        final byte[] frame;
+        final boolean forced;
+        /** For a carried-forward copy, the live entry it copies; null for records callers wrote. */
+        final Object carriedEntry;
+        Outcome outcome = Outcome.QUEUED;
+
+        Pending(LogRecord record, boolean forced, Object carriedEntry) {
+            this.record = record;
+            this.frame = LogRecordCodec.encode(record);
+            this.forced = forced;
+            this.carriedEntry = carriedEntry;
+        }
+    }
+
+    private final FileLogConfig config;
+    private final SegmentFiles files;
+    private final DirectoryLock directoryLock;
+    private final ReplayReport replayReport;
+    private final ThreadPoolExecutor preallocator;
+    private final AtomicLong forces = new AtomicLong();
+    private final AtomicLong recordsWritten = new AtomicLong();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition roundDone = lock.newCondition();
+
+    // Guarded by lock.
+    private final LiveState state;
+    private final ArrayDeque<Segment> segments = new ArrayDeque<>();
+    private final List<Pending> queue = new ArrayList<>();
+    private int queuedForced;
+    private int queuedWithWaiter;
+    private boolean flushing;
+    private boolean closed;
+    private LogException failure;
+    private int carriesInFlight;
+    private boolean boundWarned;
+
+    // Owned by the thread that set flushing (the lock hands it over), or by open and close.
+    private Segment current;
+    private Future<Segment> preparedNext;
+    private ByteBuffer buffer = ByteBuffer.allocateDirect(64 << 10);
+    private long dirtyStart = -1;
+    private int dirtyLength;
+    private long lastDeleteFailureLogged = -1;
+
+    private FileTransactionLog(FileLogConfig config, SegmentFiles files, DirectoryLock directoryLock,
+                               LogReplay.Result replay) {
+        this.config = config;
+        this.files = files;
+        this.directoryLock = directoryLock;
+        this.replayReport = replay.report();
+        this.state = replay.state();
+        this.preallocator = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "concord-log-preallocate-" + config.directory().getFileName());
+            t.setDaemon(true);
+            return t;
+        });
+        this.preallocator.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * Opens (or creates) the log in the configured directory and replays it.
+     *
+     * @throws LogException if the directory cannot be used, is locked by another open log, holds a format this
+     *                      build cannot read, or is corrupt in the middle and the override is off (the message
+     *                      names the file and byte offset)
+     */
+    public static FileTransactionLog open(FileLogConfig config) throws LogException {
+        Objects.requireNonNull(config, "config");
+        DirectoryLock directoryLock = DirectoryLock.acquire(config.directory());
+        FileTransactionLog log = null;
+        try {
+            SegmentFiles files = new SegmentFiles(config);
+            files.deleteUnfinishedCreations();
+            LogReplay.Result replay = LogReplay.run(config, files);
+            log = new FileTransactionLog(config, files, directoryLock, replay);
+            log.start(replay);
+            return log;
+        } catch (IOException e) {
+            abandon(log, directoryLock);
+            throw new LogException("cannot open transaction log in " + config.directory() + ": " + e, e);
+        } catch (LogException | RuntimeException | Error e) {
+            abandon(log, directoryLock);
+            throw e;
+        }
+    }
+
+    private static void abandon(FileTransactionLog log, DirectoryLock directoryLock) {
+        if (log != null) {
+            log.releaseResources();
+        } else {
+            directoryLock.release();
+        }
+    }
+
+    /** Opens the last segment for appending after its last good record, or a new one. */
+    private void start(LogReplay.Result replay) throws IOException, LogException {
+        List<Long> numbers = replay.segments();
+        for (int i = 0; i < numbers.size() - 1; i++) {
+            segments.addLast(new Segment(numbers.get(i), files.pathOf(numbers.get(i)), 0, null, 0));
+        }
+        if (numbers.isEmpty()) {
+            current = files.create(1, config.segmentSize());
+        } else {
+            long last = numbers.get(numbers.size() - 1);
+            Path path = files.pathOf(last);
+            if (replay.discardedCorruption()) {
+                // Nothing more goes into a damaged log; its live records move to a fresh segment below.
+                segments.addLast(new Segment(last, path, 0, null, 0));
+                current = files.create(last + 1, config.segmentSize());
+            } else {
+                current = new Segment(last, path, replay.lastSize(), files.openForWriting(path),
+                        replay.lastDataEnd());
+            }
+        }
+        segments.addLast(current);
+        if (replay.discardedCorruption()) {
+            rewriteLiveRecords();
+        }
+    }
+
+    /**
+     * After the override discarded damage: copies every live record into the fresh current segment and forces it,
+     * after which every older segment, the damaged ones included, is released, so the next open is clean.
+     */
+    private void rewriteLiveRecords() throws LogException {
+        lock.lock();
+        try {
+            List<Object> entries = state.entriesUpTo(Long.MAX_VALUE);
+            for (Object entry : entries) {
+                enqueue(new Pending(LiveState.recordOf(entry), true, entry));
+                carriesInFlight++;
+            }
+            lead();
+            if (failure != null) {
+                throw new LogException("could not re-write the live records after discarding corruption: "
+                        + failure.getMessage(), failure.getCause());
+            }
+            LogMessage.REWRITTEN_AFTER_DISCARD.log("re-wrote " + entries.size() + " live records into "
+                    + current.path + "; the damaged segments were released (" + segments.size()
+                    + " segment(s) remain)");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- write port
+
+    @Override
+    public void forceCommitDecision(CommitDecision decision) throws LogException {
+        Objects.requireNonNull(decision, "decision");
+        lock.lock();
+        try {
+            checkWritable();
+            Pending p = newPending(new LogRecord.Decision(state.serialForDecision(decision.gtrid()), decision));
+            awaitDurable(enqueue(p), "commit decision of " + decision.gtrid());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void writeEnd(Gtrid gtrid) throws LogException {
+        Objects.requireNonNull(gtrid, "gtrid");
+        lock.lock();
+        try {
+            checkWritable();
+            Pending p = newPending(new LogRecord.End(gtrid));
+            state.end(gtrid);
+            writeUnforced(enqueue(p), "END of " + gtrid);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void forceHeuristic(HeuristicRecord heuristic) throws LogException {
+        Objects.requireNonNull(heuristic, "heuristic");
+        lock.lock();
+        try {
+            checkWritable();
+            Pending p = newPending(new LogRecord.Heuristic(state.serialForHeuristic(), heuristic));
+            awaitDurable(enqueue(p), "heuristic record of " + heuristic.gtrid());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void writeForget(Gtrid gtrid, String resourceName, int branch) throws LogException {
+        Objects.requireNonNull(gtrid, "gtrid");
+        Objects.requireNonNull(resourceName, "resourceName");
+        lock.lock();
+        try {
+            checkWritable();
+            Pending p = newPending(new LogRecord.Forget(gtrid, resourceName, branch));
+            state.forget(gtrid, resourceName, branch);
+            writeUnforced(enqueue(p), "FORGET of " + gtrid);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------- read port
+
+    @Override
+    public List<CommitDecision> unfinishedDecisions() {
+        lock.lock();
+        try {
+            return state.decisionsOldestFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<HeuristicRecord> heuristics() {
+        lock.lock();
+        try {
+            return state.heuristicsOldestFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- observability
+
+    /** Forces of segment data so far (commit rounds, segment switches, close); not those of pre-allocation. */
+    public long forceCount() {
+        return forces.get();
+    }
+
+    /** Records written so far, carried-forward copies included. */
+    public long recordCount() {
+        return recordsWritten.get();
+    }
+
+    /** Segment files that hold data, the current one included (not the pre-allocated next one). */
+    public int segmentCount() {
+        lock.lock();
+        try {
+            return segments.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records queued for the next round; lets tests line writers up behind a blocked force. */
+    int queuedRecords() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What opening found and discarded. */
+    public ReplayReport replayReport() {
+        return replayReport;
+    }
+
+    /** The configuration this log was opened with. */
+    public FileLogConfig config() {
+        return config;
+    }
+
+    @Override
+    public String toString() {
+        return "FileTransactionLog[" + config.directory() + "]";
+    }
+
+    // ------------------------------------------------------------------------------------------------ lifecycle
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            while (flushing) {
+                roundDone.awaitUninterruptibly();
+            }
+            if (failure == null) {
+                flushing = true;
+                try {
+                    round(true); // writes what is queued and forces everything, END records included
+                } finally {
+                    flushing = false;
+                    roundDone.signalAll();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        releaseResources();
+    }
+
+    private void releaseResources() {
+        preallocator.shutdown();
+        try {
+            if (!preallocator.awaitTermination(1, TimeUnit.MINUTES)) {
+                LogMessage.CLOSE_FAILED.log("segment pre-allocation in " + config.directory()
+                        + " did not finish within a minute");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (preparedNext != null && preparedNext.isDone()) {
+            try {
+                preparedNext.get().closeChannel(); // the file stays: a valid, empty segment
+            } catch (ExecutionException | InterruptedException | IOException e) {
+                // a failed pre-allocation left nothing open
+            }
+        }
+        if (current != null) {
+            try {
+                current.closeChannel();
+            } catch (IOException e) {
+                LogMessage.CLOSE_FAILED.log("closing " + current.path + " failed", e);
+            }
+        }
+        directoryLock.release();
+    }
+
+    // ------------------------------------------------------------------------------------------ group commit
+
+    private void checkWritable() throws LogException {
+        if (closed) {
+            throw new LogException("transaction log " + config.directory() + " is closed");
+        }
+        if (failure != null) {
+            throw new LogException("transaction log " + config.directory() + " refuses writes after a failed write"
+                    + " (reopen it once the cause is fixed): " + failure.getMessage(), failure.getCause());
+        }
+    }
+
+    private Pending newPending(LogRecord record) throws LogException {
+        boolean forced = record instanceof LogRecord.Decision || record instanceof LogRecord.Heuristic;
+        Pending p = new Pending(record, forced, null);
+        int room = config.segmentSize() - SegmentFiles.HEADER_BYTES;
+        if (p.frame.length > room) {
+            throw new LogException("a record of " + p.frame.length + " bytes does not fit in a segment (" + room
+                    + " bytes of room); configure a larger segmentSize");
+        }
+        return p;
+    }
+
+    private Pending enqueue(Pending p) {
+        queue.add(p);
+        if (p.forced) {
+            queuedForced++;
+        }
+        return p;
+    }
+
+    /** Waits (uninterruptibly) until the record is durable, leading a round whenever nobody else is. */
+    private void awaitDurable(Pending p, String what) throws LogException {
+        queuedWithWaiter++;
+        while (p.outcome == Outcome.QUEUED) {
+            if (flushing) {
+                roundDone.awaitUninterruptibly();
+            } else {
+                lead();
+            }
+        }
+        if (p.outcome == Outcome.FAILED) {
+            throw new LogException("the " + what + " may not be durable: " + failure.getMessage(),
+                    failure.getCause());
+        }
+    }
+
+    /**
+     * Gets an unforced record into the page cache: a running round, or one a waiter will lead, takes it along;
+     * otherwise the writer writes it now, without a force.
+     */
+    private void writeUnforced(Pending p, String what) throws LogException {
+        if (!flushing && queuedWithWaiter == 0) {
+            lead();
+        }
+        if (p.outcome == Outcome.FAILED) {
+            throw new LogException("the " + what + " was not written: " + failure.getMessage(), failure.getCause());
+        }
+    }
+
+    /**
+     * Runs rounds as the flusher. It keeps going only for work nobody waits for (END records, carried-forward
+     * copies); once a waiter's record is queued, that waiter leads the next round, so no thread flushes for the
+     * others forever.
+     */
+    private void lead() {
+        flushing = true;
+        try {
+            do {
+                round(false);
+                if (failure == null) {
+                    releaseAndCarryForward();
+                }
+            } while (failure == null && !queue.isEmpty() && queuedWithWaiter == 0);
+        } finally {
+            flushing = false;
+            roundDone.signalAll();
+        }
+    }
+
+    /** Writes everything queued; forces when any of it must be durable. Called and returns with the lock held. */
+    private void round(boolean forceAnyway) {
+        List<Pending> batch = new ArrayList<>(queue);
+        boolean force = forceAnyway || queuedForced > 0;
+        queue.clear();
+        queuedForced = 0;
+        queuedWithWaiter = 0;
+        lock.unlock();
+        try {
+            write(batch, force);
+        } finally {
+            lock.lock();
+        }
+    }
+
+    /** The I/O of one round, without the lock. Records land in as few chunks as segment boundaries allow. */
+    private void write(List<Pending> batch, boolean force) {
+        int first = 0;
+        try {
+            buffer.clear();
+            long chunkStart = current.position;
+            for (int i = 0; i < batch.size(); i++) {
+                byte[] frame = batch.get(i).frame;
+                if (!current.fits((long) buffer.position() + frame.length)) {
+                    writeChunk(chunkStart);
+                    // The closing segment is forced before the next one gets data: replay relies on it.
+                    forceCurrent();
+                    complete(batch, first, i, true);
+                    rotate();
+                    first = i;
+                    chunkStart = current.position;
+                    if (!current.fits(frame.length)) {
+                        // Only a record carried over from a run with bigger segments can get here.
+                        throw new IOException("a record of " + frame.length + " bytes does not fit in a new segment"
+                                + " of " + current.capacity + " bytes; reopen with the segmentSize it was written"
+                                + " with");
+                    }
+                }
+                ensureRoom(frame.length);
+                buffer.put(frame);
+            }
+            writeChunk(chunkStart);
+            if (force) {
+                forceCurrent();
+            }
+            complete(batch, first, batch.size(), force);
+            if (!closed) {
+                preallocateNextIfHalfFull();
+            }
+        } catch (IOException | RuntimeException e) {
+            fail(batch, e);
+        }
+    }
+
+    private void writeChunk(long chunkStart) throws IOException {
+        if (buffer.position() == 0) {
+            return;
+        }
+        buffer.flip();
+        dirtyStart = chunkStart;
+        dirtyLength = buffer.limit();
+        current.unforced = true;
+        current.position = SegmentFiles.writeFully(current.channel, buffer, chunkStart);
+        buffer.clear();
+    }
+
+    private void forceCurrent() throws IOException {
+        if (current.unforced) {
+            current.channel.force(false);
+            current.unforced = false;
+            forces.incrementAndGet();
+        }
+    }
+
+    private void ensureRoom(int bytes) {
+        if (buffer.remaining() < bytes) {
+            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(buffer.capacity() * 2, buffer.position() + bytes));
+            buffer.flip();
+            bigger.put(buffer);
+            buffer = bigger;
+        }
+    }
+
+    /** Marks records written (and durable, when forced) and makes decisions and heuristics visible to readers. */
+    private void complete(List<Pending> batch, int from, int to, boolean durable) {
+        long segment = current.number;
+        lock.lock();
+        try {
+            for (int i = from; i < to; i++) {
+                Pending p = batch.get(i);
+                p.outcome = durable ? Outcome.DURABLE : Outcome.WRITTEN;
+                if (p.carriedEntry != null) {
+                    state.relocate(p.carriedEntry, segment);
+                    carriesInFlight--;
+                } else if (p.record instanceof LogRecord.Decision d) {
+                    state.putDecision(d.serial(), d.decision(), segment);
+                } else if (p.record instanceof LogRecord.Heuristic h) {
+                    state.putHeuristic(h.serial(), h.heuristic(), segment);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        recordsWritten.addAndGet(to - from);
+        dirtyStart = -1;
+    }
+
+    private void fail(List<Pending> batch, Exception cause) {
+        String where = current == null ? String.valueOf(config.directory()) : String.valueOf(current.path);
+        LogException failed = new LogException("write to " + where + " failed: " + cause, cause);
+        lock.lock();
+        try {
+            if (failure == null) {
+                failure = failed;
+            }
+            for (Pending p : batch) {
+                failPending(p);
+            }
+            for (Pending p : queue) {
+                failPending(p);
+            }
+            queue.clear();
+            queuedForced = 0;
+            queuedWithWaiter = 0;
+        } finally {
+            lock.unlock();
+        }
+        LogMessage.WRITE_FAILED.log("transaction log write failed; callers of this round get an exception and the"
+                + " log refuses writes until it is reopened", cause);
+        if (dirtyStart >= 0) {
+            eraseUnacknowledged(dirtyStart, dirtyLength);
+        }
+    }
+
+    private void failPending(Pending p) {
+        if (p.outcome == Outcome.QUEUED) {
+            p.outcome = Outcome.FAILED;
+            if (p.carriedEntry != null) {
+                carriesInFlight--;
+            }
+        }
+    }
+
+    /**
+     * Overwrites the bytes of a failed round with zeros. The write may have reached the page cache although the
+     * force failed; left there, a restart could find a commit decision whose caller was told it failed and rolled
+     * back.
+     */
+    private void eraseUnacknowledged(long start, int length) {
+        Path path = current.path;
+        try {
+            SegmentFiles.writeFully(current.channel, ByteBuffer.allocate(length), start);
+            current.channel.force(false);
+            LogMessage.UNACKNOWLEDGED_ERASED.log("zeroed bytes [" + start + ", " + (start + length) + ") of " + path
+                    + ": records of the failed round, none of them reported durable");
+        } catch (IOException | RuntimeException e) {
+            LogMessage.ERASE_FAILED.log("could not zero bytes [" + start + ", " + (start + length) + ") of " + path
+                    + " after a failed write. They hold records whose callers were told they failed; if a restart"
+                    + " finds them (look for them in the open report), check those transactions by hand", e);
+        } finally {
+            dirtyStart = -1;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ segments
+
+    private void rotate() throws IOException {
+        Segment old = current;
+        forceCurrent();
+        Segment next = takePreparedOrCreate(old.number + 1);
+        lock.lock();
+        try {
+            segments.addLast(next);
+        } finally {
+            lock.unlock();
+        }
+        current = next;
+        try {
+            old.closeChannel();
+        } catch (IOException e) {
+            // Its data was forced above; a failing close loses nothing.
+            LogMessage.CLOSE_FAILED.log("closing full segment " + old.path + " failed", e);
+        }
+    }
+
+    private Segment takePreparedOrCreate(long number) throws IOException {
+        Future<Segment> prepared = preparedNext;
+        preparedNext = null;
+        if (prepared != null) {
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        return prepared.get();
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the caller is waiting for durability and must not give up
+                    }
+                }
+            } catch (ExecutionException e) {
+                LogMessage.PREALLOCATION_FAILED.log("pre-allocating segment " + number + " in the background"
+                        + " failed; trying again in the write path", e.getCause());
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return files.create(number, config.segmentSize());
+    }
+
+    private void preallocateNextIfHalfFull() {
+        if (preparedNext == null && current.position > current.capacity / 2) {
+            long number = current.number + 1;
+            int size = config.segmentSize();
+            preparedNext = preallocator.submit(() -> files.create(number, size));
+        }
+    }
+
+    /**
+     * Deletes the oldest segments that hold no live record, and when too many segments hold data, queues copies
+     * of the oldest one's live records so that it can go after the next round. Called with the lock held.
+     */
+    private void releaseAndCarryForward() {
+        if (segments.size() < 2) {
+            return;
+        }
+        long oldestLive = state.oldestLiveSegment();
+        List<Segment> released = new ArrayList<>();
+        while (segments.size() > 1 && segments.peekFirst().number < oldestLive) {
+            released.add(segments.pollFirst());
+        }
+        if (!released.isEmpty()) {
+            deleteOldestFirst(released);
+        }
+        if (segments.size() > config.maxSegments() && carriesInFlight == 0) {
+            Segment oldest = segments.peekFirst();
+            for (Object entry : state.entriesUpTo(oldest.number)) {
+                enqueue(new Pending(LiveState.recordOf(entry), true, entry));
+                carriesInFlight++;
+            }
+            if (segments.size() > config.maxSegments() + 1 && !boundWarned) {
+                boundWarned = true;
+                LogMessage.SEGMENT_BOUND_EXCEEDED.log(config.directory() + " holds " + segments.size()
+                        + " segments with data, more than maxSegments + 1 = " + (config.maxSegments() + 1)
+                        + ": the live records (" + state.size() + ") take a large part of the segments; consider a"
+                        + " larger segmentSize");
+            }
+        }
+    }
+
+    /** Deletes released segments without the lock; one that cannot be deleted goes back, with all after it. */
+    private void deleteOldestFirst(List<Segment> released) {
+        int deleted = 0;
+        lock.unlock();
+        try {
+            for (Segment s : released) {
+                files.delete(s);
+                deleted++;
+            }
+        } catch (IOException e) {
+            Segment stuck = released.get(deleted);
+            if (lastDeleteFailureLogged != stuck.number) {
+                lastDeleteFailureLogged = stuck.number;
+                LogMessage.SEGMENT_DELETE_FAILED.log("could not delete released segment " + stuck.path
+                        + "; will retry after later rounds", e);
+            }
+        } finally {
+            lock.lock();
+        }
+        for (int i = released.size() - 1; i >= deleted; i--) {
+            segments.addFirst(released.get(i));
+        }
+    }
+}

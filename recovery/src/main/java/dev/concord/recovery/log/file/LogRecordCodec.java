@@ -1,0 +1,328 @@
+package dev.concord.recovery.log.file;
+
+import dev.concord.recovery.log.BranchRecord;
+import dev.concord.recovery.log.CommitDecision;
+import dev.concord.recovery.log.HeuristicOutcome;
+import dev.concord.recovery.log.HeuristicRecord;
+import dev.concord.recovery.xid.Gtrid;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Encodes {@link LogRecord}s as framed bytes and decodes them back, strictly.
+ *
+ * <p>Frame layout (all integers big-endian):
+ * <pre>
+ *   int    length   number of bytes after the checksum (type byte + payload), at least 1
+ *   int    crc32c   CRC32C over those {@code length} bytes
+ *   byte   type     1 DECISION, 2 END, 3 HEURISTIC, 4 FORGET
+ *   byte[] payload
+ * </pre>
+ * A length of zero never starts a frame: segments are pre-allocated with zeros, so it marks the end of the written
+ * data. Payloads (format version {@value #FORMAT_VERSION}, stated in every segment header):
+ * <pre>
+ *   DECISION   long serial, gtrid, long decidedAtMillis, int branchCount, branch...
+ *   END        gtrid
+ *   HEURISTIC  long serial, gtrid, branch, byte outcome, string detail, long recordedAtMillis
+ *   FORGET     gtrid, string resourceName, int branch
+ *   gtrid  = byte length, bytes (the binary form of {@link Gtrid})
+ *   branch = string resourceName, int branch, int dataLength, bytes recoveryData
+ *   string = int length, UTF-8 bytes
+ * </pre>
+ * Heuristic outcomes have fixed codes (1 COMMITTED, 2 ROLLED_BACK, 3 MIXED, 4 HAZARD), not enum ordinals, so that
+ * reordering the enum can never change what an old log means. Decoding rejects anything that is not exactly this
+ * layout, including trailing bytes, because a record that only half makes sense is corrupt, not a variant.
+ */
+public final class LogRecordCodec {
+    /** The version of this record format, written in every segment header. */
+    public static final int FORMAT_VERSION = 1;
+    /** Bytes before the type byte: the length and the checksum. */
+    public static final int FRAME_HEADER_BYTES = 8;
+
+    static final byte TYPE_DECISION = 1;
+    static final byte TYPE_END = 2;
+    static final byte TYPE_HEURISTIC = 3;
+    static final byte TYPE_FORGET = 4;
+
+    private LogRecordCodec() {
+    }
+
+    /** Encodes a record as one complete frame: length, checksum, type and payload. */
+    public static byte[] encode(LogRecord record) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeLong(0); // room for the length and the checksum, filled in below
+            if (record instanceof LogRecord.Decision d) {
+                out.writeByte(TYPE_DECISION);
+                out.writeLong(d.serial());
+                writeGtrid(out, d.decision().gtrid());
+                out.writeLong(d.decision().decidedAtMillis());
+                out.writeInt(d.decision().branches().size());
+                for (BranchRecord b : d.decision().branches()) {
+                    writeBranch(out, b);
+                }
+            } else if (record instanceof LogRecord.End e) {
+                out.writeByte(TYPE_END);
+                writeGtrid(out, e.gtrid());
+            } else if (record instanceof LogRecord.Heuristic h) {
+                HeuristicRecord r = h.heuristic();
+                out.writeByte(TYPE_HEURISTIC);
+                out.writeLong(h.serial());
+                writeGtrid(out, r.gtrid());
+                writeBranch(out, r.branch());
+                out.writeByte(outcomeCode(r.outcome()));
+                writeString(out, r.detail());
+                out.writeLong(r.recordedAtMillis());
+            } else if (record instanceof LogRecord.Forget f) {
+                out.writeByte(TYPE_FORGET);
+                writeGtrid(out, f.gtrid());
+                writeString(out, f.resourceName());
+                out.writeInt(f.branch());
+            } else {
+                throw new IllegalArgumentException("unknown record " + record);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("a byte array stream cannot fail", e);
+        }
+        byte[] frame = bytes.toByteArray();
+        int length = frame.length - FRAME_HEADER_BYTES;
+        ByteBuffer.wrap(frame).putInt(0, length).putInt(4, crcOf(frame, FRAME_HEADER_BYTES, length));
+        return frame;
+    }
+
+    /**
+     * Decodes one complete frame.
+     *
+     * @throws CorruptRecordException if the bytes are not exactly one valid frame
+     */
+    public static LogRecord decode(byte[] frame) throws CorruptRecordException {
+        FrameRead read = read(frame, 0, frame.length);
+        if (read.record() == null) {
+            throw new CorruptRecordException(read.problem());
+        }
+        if (read.frameLength() != frame.length) {
+            throw new CorruptRecordException((frame.length - read.frameLength()) + " bytes after the frame");
+        }
+        return read.record();
+    }
+
+    /** The outcome of reading a frame: the record and the frame's length, or what is wrong with it. */
+    record FrameRead(LogRecord record, int frameLength, String problem) {
+        static FrameRead bad(String problem) {
+            return new FrameRead(null, 0, problem);
+        }
+    }
+
+    /**
+     * Reads the frame that starts at {@code offset}, using only bytes before {@code limit}. Never throws for bad
+     * input: replay calls it on damaged bytes and at every offset of a damaged region.
+     */
+    static FrameRead read(byte[] bytes, int offset, int limit) {
+        if (limit - offset < FRAME_HEADER_BYTES) {
+            return FrameRead.bad("only " + Math.max(0, limit - offset) + " bytes left, a frame header needs "
+                    + FRAME_HEADER_BYTES);
+        }
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        int length = buf.getInt(offset);
+        if (length == 0) {
+            return FrameRead.bad("zero length where a record should start");
+        }
+        if (length < 0 || length > limit - offset - FRAME_HEADER_BYTES) {
+            return FrameRead.bad("length " + length + " runs past the end of the data");
+        }
+        int start = offset + FRAME_HEADER_BYTES;
+        if (buf.getInt(offset + 4) != crcOf(bytes, start, length)) {
+            return FrameRead.bad("checksum mismatch");
+        }
+        try {
+            return new FrameRead(decodeBody(ByteBuffer.wrap(bytes, start, length).slice()),
+                    FRAME_HEADER_BYTES + length, null);
+        } catch (CorruptRecordException e) {
+            return FrameRead.bad(e.getMessage());
+        }
+    }
+
+    /** True when a frame could start here: cheap checks that let a scan skip most offsets without a checksum. */
+    static boolean plausibleFrameStart(byte[] bytes, int offset, int limit) {
+        if (limit - offset < FRAME_HEADER_BYTES + 1) {
+            return false;
+        }
+        int length = ByteBuffer.wrap(bytes).getInt(offset);
+        if (length < 1 || length > limit - offset - FRAME_HEADER_BYTES) {
+            return false;
+        }
+        byte type = bytes[offset + FRAME_HEADER_BYTES];
+        return type >= TYPE_DECISION && type <= TYPE_FORGET;
+    }
+
+    /**
+     * Says, for an operator, what a damaged region seems to hold: the record it decodes to when the checksum is
+     * ignored, or its type byte and first bytes in hex.
+     */
+    static String describeDamaged(byte[] bytes, int offset, int limit) {
+        int available = limit - offset;
+        String hex = HexFormat.of().formatHex(bytes, offset, offset + Math.min(available, 32));
+        if (available >= FRAME_HEADER_BYTES + 1) {
+            int length = ByteBuffer.wrap(bytes).getInt(offset);
+            if (length >= 1 && length <= available - FRAME_HEADER_BYTES) {
+                try {
+                    LogRecord guess = decodeBody(ByteBuffer.wrap(bytes, offset + FRAME_HEADER_BYTES, length).slice());
+                    return "probably " + guess + " (decoded ignoring the checksum)";
+                } catch (CorruptRecordException e) {
+                    return "undecodable (" + e.getMessage() + "), first bytes " + hex;
+                }
+            }
+        }
+        return "undecodable, first bytes " + hex;
+    }
+
+    static int crcOf(byte[] bytes, int offset, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, offset, length);
+        return (int) crc.getValue();
+    }
+
+    private static LogRecord decodeBody(ByteBuffer in) throws CorruptRecordException {
+        try {
+            byte type = in.get();
+            LogRecord record;
+            switch (type) {
+                case TYPE_DECISION -> {
+                    long serial = readSerial(in);
+                    Gtrid gtrid = readGtrid(in);
+                    long decidedAt = in.getLong();
+                    int count = in.getInt();
+                    // Each branch takes at least 12 bytes; refusing bigger counts avoids a huge allocation.
+                    if (count < 1 || count > in.remaining() / 12) {
+                        throw new CorruptRecordException("branch count " + count + " does not fit the record");
+                    }
+                    List<BranchRecord> branches = new ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        branches.add(readBranch(in));
+                    }
+                    record = new LogRecord.Decision(serial, new CommitDecision(gtrid, decidedAt, branches));
+                }
+                case TYPE_END -> record = new LogRecord.End(readGtrid(in));
+                case TYPE_HEURISTIC -> {
+                    long serial = readSerial(in);
+                    Gtrid gtrid = readGtrid(in);
+                    BranchRecord branch = readBranch(in);
+                    HeuristicOutcome outcome = outcomeOf(in.get());
+                    String detail = readString(in);
+                    long recordedAt = in.getLong();
+                    record = new LogRecord.Heuristic(serial,
+                            new HeuristicRecord(gtrid, branch, outcome, detail, recordedAt));
+                }
+                case TYPE_FORGET -> record = new LogRecord.Forget(readGtrid(in), readString(in), in.getInt());
+                default -> throw new CorruptRecordException("unknown record type " + type);
+            }
+            if (in.hasRemaining()) {
+                throw new CorruptRecordException(in.remaining() + " unexpected bytes after the record");
+            }
+            return record;
+        } catch (BufferUnderflowException e) {
+            throw new CorruptRecordException("record ends early");
+        } catch (IllegalArgumentException e) {
+            // The value classes refuse impossible parts (empty resource name, branch 0, no branches).
+            throw new CorruptRecordException("impossible value: " + e.getMessage());
+        }
+    }
+
+    private static long readSerial(ByteBuffer in) throws CorruptRecordException {
+        long serial = in.getLong();
+        if (serial < 0) {
+            throw new CorruptRecordException("negative serial " + serial);
+        }
+        return serial;
+    }
+
+    private static void writeGtrid(DataOutputStream out, Gtrid gtrid) throws IOException {
+        byte[] raw = gtrid.toBytes();
+        out.writeByte(raw.length);
+        out.write(raw);
+    }
+
+    private static Gtrid readGtrid(ByteBuffer in) throws CorruptRecordException {
+        byte[] raw = new byte[in.get() & 0xff];
+        in.get(raw);
+        Gtrid gtrid = Gtrid.tryParse(raw);
+        if (gtrid == null) {
+            throw new CorruptRecordException("not a Concord gtrid: " + HexFormat.of().formatHex(raw));
+        }
+        return gtrid;
+    }
+
+    private static void writeBranch(DataOutputStream out, BranchRecord branch) throws IOException {
+        writeString(out, branch.resourceName());
+        out.writeInt(branch.branch());
+        byte[] data = branch.recoveryData();
+        out.writeInt(data.length);
+        out.write(data);
+    }
+
+    private static BranchRecord readBranch(ByteBuffer in) throws CorruptRecordException {
+        String resource = readString(in);
+        int branch = in.getInt();
+        byte[] data = new byte[readLength(in)];
+        in.get(data);
+        return new BranchRecord(resource, branch, data);
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(utf8.length);
+        out.write(utf8);
+    }
+
+    private static String readString(ByteBuffer in) throws CorruptRecordException {
+        int length = readLength(in);
+        ByteBuffer utf8 = in.slice().limit(length);
+        in.position(in.position() + length);
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(utf8).toString();
+        } catch (CharacterCodingException e) {
+            throw new CorruptRecordException("a string is not valid UTF-8");
+        }
+    }
+
+    private static int readLength(ByteBuffer in) throws CorruptRecordException {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new CorruptRecordException("length " + length + " does not fit the record");
+        }
+        return length;
+    }
+
+    private static byte outcomeCode(HeuristicOutcome outcome) {
+        return switch (outcome) {
+            case COMMITTED -> 1;
+            case ROLLED_BACK -> 2;
+            case MIXED -> 3;
+            case HAZARD -> 4;
+        };
+    }
+
+    private static HeuristicOutcome outcomeOf(byte code) throws CorruptRecordException {
+        return switch (code) {
+            case 1 -> HeuristicOutcome.COMMITTED;
+            case 2 -> HeuristicOutcome.ROLLED_BACK;
+            case 3 -> HeuristicOutcome.MIXED;
+            case 4 -> HeuristicOutcome.HAZARD;
+            default -> throw new CorruptRecordException("unknown heuristic outcome code " + code);
+        };
+    }
+}

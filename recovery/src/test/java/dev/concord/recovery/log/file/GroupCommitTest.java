@@ -1,0 +1,96 @@
+package dev.concord.recovery.log.file;
+
+import static dev.concord.recovery.log.LogTestData.decision;
+import static dev.concord.recovery.log.LogTestData.gtrid;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.concord.recovery.log.CommitDecision;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Concurrent committers share forces, and each returns only once its own record is durable. The disk is made to
+ * take a millisecond per force, as a real one does; nothing here asserts on time.
+ */
+class GroupCommitTest {
+    private static final int THREADS = 16;
+    private static final int COMMITS_PER_THREAD = 40;
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void sixteenConcurrentCommittersNeedFarFewerForcesThanCommits() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        disk.forceDelayMillis = 1;
+        AtomicInteger notDurableOnReturn = new AtomicInteger();
+        try (FileTransactionLog log = FileTransactionLog.open(FileLogConfig.builder(directory)
+                .segmentSize(1 << 20).channelOpener(disk).build())) {
+            runConcurrently(i -> {
+                CommitDecision d = decision(i);
+                log.forceCommitDecision(d);
+                if (!disk.durablyDecided(d.gtrid())) {
+                    notDurableOnReturn.incrementAndGet();
+                }
+                log.writeEnd(gtrid(i));
+            });
+            int commits = THREADS * COMMITS_PER_THREAD;
+            assertEquals(0, notDurableOnReturn.get(), "no caller returned before its record was forced");
+            assertTrue(log.forceCount() < commits / 2, log.forceCount() + " forces for " + commits + " commits");
+            assertEquals(2L * commits, log.recordCount());
+            assertEquals(List.of(), log.unfinishedDecisions());
+        }
+    }
+
+    @Test
+    void everyConcurrentlyForcedDecisionSurvivesARestart() throws Exception {
+        FileLogConfig config = FileLogConfig.builder(directory).segmentSize(16 << 10).maxSegments(100).build();
+        try (FileTransactionLog log = FileTransactionLog.open(config)) {
+            runConcurrently(i -> log.forceCommitDecision(decision(i)));
+            assertTrue(log.segmentCount() > 1, "rounds crossed segment boundaries");
+        }
+        try (FileTransactionLog log = FileTransactionLog.open(config)) {
+            List<CommitDecision> unfinished = log.unfinishedDecisions();
+            assertEquals(THREADS * COMMITS_PER_THREAD, unfinished.size());
+            for (int i = 0; i < THREADS * COMMITS_PER_THREAD; i++) {
+                assertTrue(unfinished.contains(decision(i)), "decision " + i);
+            }
+        }
+    }
+
+    private interface Commit {
+        void run(int i) throws Exception;
+    }
+
+    private static void runConcurrently(Commit commit) throws Exception {
+        CyclicBarrier start = new CyclicBarrier(THREADS);
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                int base = t * COMMITS_PER_THREAD;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = base; i < base + COMMITS_PER_THREAD; i++) {
+                        commit.run(i);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+}
