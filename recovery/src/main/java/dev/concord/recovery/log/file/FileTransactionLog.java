@@ -586,9 +586,9 @@ public final class FileTransactionLog implements TransactionLog {
                     state.relocate(p.carriedEntry, segment);
                     carriesInFlight--;
                 } else if (p.record instanceof LogRecord.Decision d) {
-                    state.putDecision(d.serial(), d.decision(), segment);
+                    state.putDecision(d.serial(), d.decision(), p.frame.length, segment);
                 } else if (p.record instanceof LogRecord.Heuristic h) {
-                    state.putHeuristic(h.serial(), h.heuristic(), segment);
+                    state.putHeuristic(h.serial(), h.heuristic(), p.frame.length, segment);
                 }
             }
         } finally {
@@ -712,6 +712,11 @@ public final class FileTransactionLog implements TransactionLog {
     /**
      * Deletes the oldest segments that hold no live record, and when too many segments hold data, queues copies
      * of the oldest one's live records so that it can go after the next round. Called with the lock held.
+     *
+     * <p>Carrying forward only pays when it frees more than it writes, so it happens only when the oldest segment
+     * is at most half live, or the log as a whole is. Without that rule a log whose segments are all live would
+     * copy them round and round forever; with it, each carry frees at least half a segment, or the live records
+     * end up packed together, at which point carrying stops and CLOG-110 reports the larger footprint.
      */
     private void releaseAndCarryForward() {
         if (segments.size() < 2) {
@@ -725,19 +730,24 @@ public final class FileTransactionLog implements TransactionLog {
         if (!released.isEmpty()) {
             deleteOldestFirst(released);
         }
-        if (segments.size() > config.maxSegments() && carriesInFlight == 0) {
-            Segment oldest = segments.peekFirst();
-            for (Object entry : state.entriesUpTo(oldest.number)) {
+        int count = segments.size();
+        if (count <= config.maxSegments() || carriesInFlight > 0) {
+            return;
+        }
+        long oldest = segments.peekFirst().number;
+        long half = config.segmentSize() / 2;
+        if (state.liveBytesUpTo(oldest) <= half || state.liveBytesUpTo(Long.MAX_VALUE) <= (count - 1) * half) {
+            for (Object entry : state.entriesUpTo(oldest)) {
                 enqueue(new Pending(LiveState.recordOf(entry), true, entry));
                 carriesInFlight++;
             }
-            if (segments.size() > config.maxSegments() + 1 && !boundWarned) {
-                boundWarned = true;
-                LogMessage.SEGMENT_BOUND_EXCEEDED.log(config.directory() + " holds " + segments.size()
-                        + " segments with data, more than maxSegments + 1 = " + (config.maxSegments() + 1)
-                        + ": the live records (" + state.size() + ") take a large part of the segments; consider a"
-                        + " larger segmentSize");
-            }
+        }
+        if (count > config.maxSegments() + 1 && !boundWarned) {
+            boundWarned = true;
+            LogMessage.SEGMENT_BOUND_EXCEEDED.log(config.directory() + " holds " + count + " segments with data,"
+                    + " more than maxSegments + 1 = " + (config.maxSegments() + 1) + ", because " + state.size()
+                    + " live records (" + state.liveBytesUpTo(Long.MAX_VALUE) + " bytes) take a large part of"
+                    + " them; they are kept, not dropped. Consider a larger segmentSize.");
         }
     }
 

@@ -20,11 +20,13 @@ final class LiveState {
     static final class LiveDecision {
         final long serial;
         final CommitDecision decision;
+        final int bytes;
         long segment;
 
-        LiveDecision(long serial, CommitDecision decision, long segment) {
+        LiveDecision(long serial, CommitDecision decision, int bytes, long segment) {
             this.serial = serial;
             this.decision = decision;
+            this.bytes = bytes;
             this.segment = segment;
         }
     }
@@ -33,11 +35,13 @@ final class LiveState {
     static final class LiveHeuristic {
         final long serial;
         final HeuristicRecord heuristic;
+        final int bytes;
         long segment;
 
-        LiveHeuristic(long serial, HeuristicRecord heuristic, long segment) {
+        LiveHeuristic(long serial, HeuristicRecord heuristic, int bytes, long segment) {
             this.serial = serial;
             this.heuristic = heuristic;
+            this.bytes = bytes;
             this.segment = segment;
         }
     }
@@ -46,16 +50,16 @@ final class LiveState {
     private final TreeMap<Long, LiveHeuristic> heuristics = new TreeMap<>();
     private long nextSerial;
 
-    /** Applies a record read back from a segment, in log order. */
-    void replay(LogRecord record, long segment) {
+    /** Applies a record of {@code bytes} frame bytes read back from a segment, in log order. */
+    void replay(LogRecord record, int bytes, long segment) {
         if (record instanceof LogRecord.Decision d) {
             // A copy carried forward replaces the original (same serial) and moves it to the newer segment.
-            decisions.put(d.decision().gtrid(), new LiveDecision(d.serial(), d.decision(), segment));
+            decisions.put(d.decision().gtrid(), new LiveDecision(d.serial(), d.decision(), bytes, segment));
             nextSerial = Math.max(nextSerial, d.serial() + 1);
         } else if (record instanceof LogRecord.End e) {
             decisions.remove(e.gtrid());
         } else if (record instanceof LogRecord.Heuristic h) {
-            heuristics.put(h.serial(), new LiveHeuristic(h.serial(), h.heuristic(), segment));
+            heuristics.put(h.serial(), new LiveHeuristic(h.serial(), h.heuristic(), bytes, segment));
             nextSerial = Math.max(nextSerial, h.serial() + 1);
         } else if (record instanceof LogRecord.Forget f) {
             forget(f.gtrid(), f.resourceName(), f.branch());
@@ -75,12 +79,12 @@ final class LiveState {
         return nextSerial++;
     }
 
-    void putDecision(long serial, CommitDecision decision, long segment) {
-        decisions.put(decision.gtrid(), new LiveDecision(serial, decision, segment));
+    void putDecision(long serial, CommitDecision decision, int bytes, long segment) {
+        decisions.put(decision.gtrid(), new LiveDecision(serial, decision, bytes, segment));
     }
 
-    void putHeuristic(long serial, HeuristicRecord heuristic, long segment) {
-        heuristics.put(serial, new LiveHeuristic(serial, heuristic, segment));
+    void putHeuristic(long serial, HeuristicRecord heuristic, int bytes, long segment) {
+        heuristics.put(serial, new LiveHeuristic(serial, heuristic, bytes, segment));
     }
 
     void end(Gtrid gtrid) {
@@ -113,6 +117,18 @@ final class LiveState {
             oldest = Math.min(oldest, h.segment);
         }
         return oldest;
+    }
+
+    /** Frame bytes of the live entries whose newest copy is in the given segment (or older). */
+    long liveBytesUpTo(long segment) {
+        long bytes = 0;
+        for (LiveDecision d : decisions.values()) {
+            bytes += d.segment <= segment ? d.bytes : 0;
+        }
+        for (LiveHeuristic h : heuristics.values()) {
+            bytes += h.segment <= segment ? h.bytes : 0;
+        }
+        return bytes;
     }
 
     /** The live entries whose newest copy is in the given segment (or older), in serial order. */

@@ -140,7 +140,7 @@ final class LogReplay {
         while (position < writtenEnd) {
             LogRecordCodec.FrameRead frame = LogRecordCodec.read(bytes, position, size);
             if (frame.record() != null) {
-                state.replay(frame.record(), number);
+                state.replay(frame.record(), frame.frameLength(), number);
                 records++;
                 position += frame.frameLength();
                 dataEnd = position;
