@@ -2,8 +2,6 @@ package dev.concord.coordinator;
 
 import dev.concord.recovery.log.BranchRecord;
 import dev.concord.recovery.log.CommitDecision;
-import dev.concord.recovery.log.HeuristicOutcome;
-import dev.concord.recovery.log.HeuristicRecord;
 import dev.concord.recovery.log.LogException;
 import dev.concord.recovery.xid.ConcordXid;
 import dev.concord.recovery.xid.Gtrid;
@@ -443,7 +441,7 @@ public final class GlobalTransaction implements Transaction {
             // A participant-prepared branch cannot be committed in one phase; it is already prepared.
             moveTo(TxState.PREPARING);
             b.vote(Vote.YES);
-            commitVoters(List.of(b));
+            commitVoters(new ArrayList<>(List.of(b)));
             return;
         }
         moveTo(TxState.COMMITTING_ONE_PHASE);
@@ -471,7 +469,7 @@ public final class GlobalTransaction implements Transaction {
             throw withCause(new RollbackException("transaction " + gtrid + " rolled back: the resource refused "
                     + "the one-phase commit of branch " + b + " (" + XaOutcomes.describe(failure) + ")"), failure);
         }
-        recordHeuristics(List.of(b));
+        PhaseTwoJob.recordHeuristics(coordinator, gtrid, List.of(b));
         TxState end = commitEndState(List.of(b));
         finish(end);
         throwHeuristic(end, List.of(b));
@@ -573,15 +571,9 @@ public final class GlobalTransaction implements Transaction {
     }
 
     private TxState finishCommit(PhaseTwoJob job, boolean logged) {
-        recordHeuristics(job.branches());
+        job.recordHeuristics();
         if (logged) {
-            CrashPoint.BEFORE_END_RECORD.hit();
-            try {
-                coordinator.log().writeEnd(gtrid);
-            } catch (LogException e) {
-                LOG.log(Level.WARNING, "CONCORD-1005 END record of {0} could not be written; recovery will redo "
-                        + "phase 2 harmlessly: {1}", gtrid, e.getMessage());
-            }
+            job.writeEnd();
         }
         TxState end = commitEndState(job.branches());
         finish(end);
@@ -628,30 +620,6 @@ public final class GlobalTransaction implements Transaction {
         throw new HeuristicMixedException("transaction " + gtrid + " ended " + end + ":" + detail);
     }
 
-    private void recordHeuristics(List<Branch> list) {
-        for (Branch b : list) {
-            HeuristicOutcome h = switch (b.outcome()) {
-                case HEURISTIC_COMMIT -> HeuristicOutcome.COMMITTED;
-                case HEURISTIC_ROLLBACK -> HeuristicOutcome.ROLLED_BACK;
-                case HEURISTIC_MIXED -> HeuristicOutcome.MIXED;
-                case HEURISTIC_HAZARD -> HeuristicOutcome.HAZARD;
-                default -> null;
-            };
-            if (h == null) {
-                continue;
-            }
-            LOG.log(Level.ERROR, "CONCORD-1006 heuristic outcome {0} for branch {1} of {2}: {3}", h, b, gtrid,
-                    b.lastError());
-            try {
-                coordinator.log().forceHeuristic(new HeuristicRecord(gtrid, b.toRecord(), h, b.lastError(),
-                        coordinator.config().clock().millis()));
-            } catch (LogException e) {
-                LOG.log(Level.ERROR, "CONCORD-1007 heuristic outcome of branch {0} of {1} could not be logged: {2}",
-                        b, gtrid, e.getMessage());
-            }
-        }
-    }
-
     private void forgetQuietly(Branch b) {
         try {
             b.xaResource().forget(b.xid());
@@ -689,7 +657,7 @@ public final class GlobalTransaction implements Transaction {
     }
 
     private TxState finishRollback(PhaseTwoJob job) {
-        recordHeuristics(job.branches());
+        job.recordHeuristics();
         boolean committed = false;
         boolean rolledBack = false;
         boolean hazard = false;

@@ -1,5 +1,8 @@
 package dev.concord.coordinator;
 
+import dev.concord.recovery.log.HeuristicOutcome;
+import dev.concord.recovery.log.HeuristicRecord;
+import dev.concord.recovery.log.LogException;
 import dev.concord.recovery.xid.ConcordXid;
 import dev.concord.recovery.xid.Gtrid;
 import java.lang.System.Logger.Level;
@@ -116,6 +119,46 @@ public final class PhaseTwoJob {
             }, delay, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             LOG.log(Level.WARNING, "CONCORD-1201 engine stopped with phase 2 of {0} unfinished; recovery will finish it", gtrid);
+        }
+    }
+
+    /** Writes a heuristic record for every branch that ended heuristically; they stay until an operator forgets them. */
+    public void recordHeuristics() {
+        recordHeuristics(engine, gtrid, branches);
+    }
+
+    static void recordHeuristics(Coordinator engine, Gtrid gtrid, List<Branch> list) {
+        for (Branch b : list) {
+            HeuristicOutcome h = b.outcome() == null ? null : switch (b.outcome()) {
+                case HEURISTIC_COMMIT -> HeuristicOutcome.COMMITTED;
+                case HEURISTIC_ROLLBACK -> HeuristicOutcome.ROLLED_BACK;
+                case HEURISTIC_MIXED -> HeuristicOutcome.MIXED;
+                case HEURISTIC_HAZARD -> HeuristicOutcome.HAZARD;
+                default -> null;
+            };
+            if (h == null) {
+                continue;
+            }
+            LOG.log(Level.ERROR, "CONCORD-1006 heuristic outcome {0} for branch {1} of {2}: {3}", h, b, gtrid,
+                    b.lastError());
+            try {
+                engine.log().forceHeuristic(new HeuristicRecord(gtrid, b.toRecord(), h, b.lastError(),
+                        engine.config().clock().millis()));
+            } catch (LogException e) {
+                LOG.log(Level.ERROR, "CONCORD-1007 heuristic outcome of branch {0} of {1} could not be logged: {2}",
+                        b, gtrid, e.getMessage());
+            }
+        }
+    }
+
+    /** Writes the END record of a logged commit decision (not forced). */
+    public void writeEnd() {
+        CrashPoint.BEFORE_END_RECORD.hit();
+        try {
+            engine.log().writeEnd(gtrid);
+        } catch (LogException e) {
+            LOG.log(Level.WARNING, "CONCORD-1005 END record of {0} could not be written; recovery will redo "
+                    + "phase 2 harmlessly: {1}", gtrid, e.getMessage());
         }
     }
 

@@ -4,11 +4,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 
-/** The resources phase 2 and recovery can reach by name. Thread-safe. */
+/** The resources phase 2 and recovery can reach by name, in name order. Thread-safe. */
 public final class ResourceRegistry {
-    private final Map<String, RecoverableResource> byName = new ConcurrentHashMap<>();
+    private final Map<String, RecoverableResource> byName = new ConcurrentSkipListMap<>();
 
     /**
      * Adds a resource.

@@ -8,7 +8,8 @@ import javax.transaction.xa.XAResource;
  *
  * <p>Driver facts behind the choices (see the XA conformance tests): MariaDB and PostgreSQL answer XAER_NOTA for an
  * unknown or finished XID, and MariaDB also answers XAER_NOTA for a prepared branch still attached to another
- * session, so XAER_NOTA on commit proves nothing until a recovery scan agrees. A one-phase commit of an unknown XID
+ * session, so XAER_NOTA on commit proves nothing until a recovery scan agrees; pgjdbc answers XAER_RMERR for a
+ * branch another connection already committed, which is treated the same way. A one-phase commit of an unknown XID
  * gives XAER_INVAL (MariaDB) or XAER_RMERR (PostgreSQL): the work was not committed.
  */
 public final class XaOutcomes {
@@ -51,9 +52,12 @@ public final class XaOutcomes {
             case XAException.XAER_RMFAIL:
                 return BranchOutcome.RETRY_FRESH;
             case XAException.XAER_NOTA:
+            case XAException.XAER_RMERR:
+                // pgjdbc answers XAER_RMERR where MariaDB answers XAER_NOTA (a branch another connection already
+                // committed); either way only the recovery scan can tell whether the branch is still prepared.
                 return BranchOutcome.VERIFY_BY_SCAN;
             default:
-                // XAER_RMERR, XAER_PROTO, XAER_INVAL: the resource cannot say what became of the branch.
+                // XAER_PROTO, XAER_INVAL: the resource cannot say what became of the branch.
                 return BranchOutcome.HEURISTIC_HAZARD;
         }
     }

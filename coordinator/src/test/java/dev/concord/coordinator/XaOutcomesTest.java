@@ -40,7 +40,8 @@ class XaOutcomesTest {
         assertEquals(BranchOutcome.RETRY_FRESH, XaOutcomes.commitFailure(xa(XAException.XAER_RMFAIL)));
         assertEquals(BranchOutcome.VERIFY_BY_SCAN, XaOutcomes.commitFailure(xa(XAException.XAER_NOTA)));
         assertEquals(BranchOutcome.HEURISTIC_ROLLBACK, XaOutcomes.commitFailure(xa(XAException.XA_RBROLLBACK)));
-        assertEquals(BranchOutcome.HEURISTIC_HAZARD, XaOutcomes.commitFailure(xa(XAException.XAER_RMERR)));
+        assertEquals(BranchOutcome.VERIFY_BY_SCAN, XaOutcomes.commitFailure(xa(XAException.XAER_RMERR)));
+        assertEquals(BranchOutcome.HEURISTIC_HAZARD, XaOutcomes.commitFailure(xa(XAException.XAER_PROTO)));
         assertEquals(BranchOutcome.RETRY_FRESH, XaOutcomes.commitFailure(new IllegalStateException("socket closed")));
     }
 
