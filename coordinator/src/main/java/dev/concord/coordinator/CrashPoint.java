@@ -3,11 +3,14 @@ package dev.concord.coordinator;
 import java.util.Locale;
 
 /**
- * Named points on the commit path where crash tests halt the JVM, as a power cut would.
+ * Named points on the commit path where crash tests stop the JVM, as a power cut would.
  *
  * <p>A crash point is armed by the system property {@code concord.crashPoint} or the environment variable
  * {@code CONCORD_CRASH_POINT} holding the point's {@link #id()}; the value is read once, so a disarmed point costs
- * one comparison of a final field.
+ * one comparison of a final field. By default an armed point halts the JVM at once (no shutdown hooks, nothing
+ * flushed). With {@code concord.crashMode=wait} (or {@code CONCORD_CRASH_MODE=wait}) it prints
+ * {@value #REACHED_MARKER} and the point's id on standard error and blocks the thread for good, so a test can kill
+ * the process from outside with SIGKILL at exactly that point.
  */
 public enum CrashPoint {
     AFTER_ALL_PREPARES("after-all-prepares"),
@@ -19,7 +22,11 @@ public enum CrashPoint {
     /** Exit status of a JVM halted at a crash point. */
     public static final int HALT_STATUS = 87;
 
+    /** The line prefix printed on standard error when a point is reached in wait mode. */
+    public static final String REACHED_MARKER = "concord-crash-point-reached: ";
+
     private static final CrashPoint ARMED = armed();
+    private static final boolean WAIT = "wait".equalsIgnoreCase(setting("concord.crashMode", "CONCORD_CRASH_MODE"));
 
     private final String id;
 
@@ -31,11 +38,23 @@ public enum CrashPoint {
         return id;
     }
 
-    /** Halts the JVM at once when this point is armed; returns otherwise. */
+    /** Stops the JVM (or, in wait mode, this thread for good) when this point is armed; returns otherwise. */
     public void hit() {
         if (ARMED == this) {
-            System.err.println("concord: halting at crash point " + id);
+            System.err.println(REACHED_MARKER + id);
             System.err.flush();
+            if (WAIT) {
+                Object never = new Object();
+                synchronized (never) {
+                    while (true) {
+                        try {
+                            never.wait();
+                        } catch (InterruptedException e) {
+                            // Keep waiting: only SIGKILL ends this process.
+                        }
+                    }
+                }
+            }
             Runtime.getRuntime().halt(HALT_STATUS);
         }
     }
@@ -51,10 +70,12 @@ public enum CrashPoint {
     }
 
     private static CrashPoint armed() {
-        String v = System.getProperty("concord.crashPoint");
-        if (v == null || v.isBlank()) {
-            v = System.getenv("CONCORD_CRASH_POINT");
-        }
+        String v = setting("concord.crashPoint", "CONCORD_CRASH_POINT");
         return v == null || v.isBlank() ? null : fromId(v);
+    }
+
+    private static String setting(String property, String env) {
+        String v = System.getProperty(property);
+        return v == null || v.isBlank() ? System.getenv(env) : v;
     }
 }
