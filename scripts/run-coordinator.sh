@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 
 mvn -q -B -ntp -DskipTests install
 cp_file=rest-api/target/classpath.txt
-mvn -q -B -ntp -pl rest-api dependency:build-classpath -Dmdep.outputFile=classpath.txt -Dmdep.includeScope=runtime
+mvn -q -B -ntp -pl rest-api dependency:build-classpath -Dmdep.outputFile="$PWD/$cp_file" -Dmdep.includeScope=runtime
 exec java -cp "rest-api/target/classes:$(cat "$cp_file")" dev.concord.service.Main "$@"
