@@ -38,15 +38,11 @@ public final class XaOutcomes {
         if (isRollbackCode(code)) {
             return BranchOutcome.HEURISTIC_ROLLBACK;
         }
+        BranchOutcome heuristic = heuristic(code, true);
+        if (heuristic != null) {
+            return heuristic;
+        }
         switch (code) {
-            case XAException.XA_HEURCOM:
-                return BranchOutcome.DONE_FORGET;
-            case XAException.XA_HEURRB:
-                return BranchOutcome.HEURISTIC_ROLLBACK;
-            case XAException.XA_HEURMIX:
-                return BranchOutcome.HEURISTIC_MIXED;
-            case XAException.XA_HEURHAZ:
-                return BranchOutcome.HEURISTIC_HAZARD;
             case XAException.XA_RETRY:
                 return BranchOutcome.RETRY;
             case XAException.XAER_RMFAIL:
@@ -71,20 +67,18 @@ public final class XaOutcomes {
         if (isRollbackCode(code)) {
             return BranchOutcome.HEURISTIC_ROLLBACK;
         }
+        BranchOutcome heuristic = heuristic(code, true);
+        if (heuristic != null) {
+            return heuristic;
+        }
         switch (code) {
-            case XAException.XA_HEURCOM:
-                return BranchOutcome.DONE_FORGET;
-            case XAException.XA_HEURRB:
-                return BranchOutcome.HEURISTIC_ROLLBACK;
-            case XAException.XA_HEURMIX:
-                return BranchOutcome.HEURISTIC_MIXED;
             case XAException.XAER_NOTA:
             case XAException.XAER_INVAL:
             case XAException.XAER_RMERR:
                 // The resource has no such active branch: nothing of it was committed.
                 return BranchOutcome.HEURISTIC_ROLLBACK;
             default:
-                // XA_RETRY, XAER_RMFAIL, XA_HEURHAZ, XAER_PROTO: the commit may or may not have happened.
+                // XA_RETRY, XAER_RMFAIL, XAER_PROTO: the commit may or may not have happened.
                 return BranchOutcome.HEURISTIC_HAZARD;
         }
     }
@@ -108,18 +102,14 @@ public final class XaOutcomes {
         if (isRollbackCode(code)) {
             return BranchOutcome.DONE;
         }
+        BranchOutcome heuristic = heuristic(code, false);
+        if (heuristic != null) {
+            return heuristic;
+        }
         switch (code) {
             case XAException.XAER_NOTA:
                 // Presumed abort: an XID the resource does not know has nothing left to roll back.
                 return BranchOutcome.DONE;
-            case XAException.XA_HEURRB:
-                return BranchOutcome.DONE_FORGET;
-            case XAException.XA_HEURCOM:
-                return BranchOutcome.HEURISTIC_COMMIT;
-            case XAException.XA_HEURMIX:
-                return BranchOutcome.HEURISTIC_MIXED;
-            case XAException.XA_HEURHAZ:
-                return BranchOutcome.HEURISTIC_HAZARD;
             case XAException.XA_RETRY:
             case XAException.XAER_RMERR:
                 return BranchOutcome.RETRY;
@@ -127,6 +117,25 @@ public final class XaOutcomes {
                 return BranchOutcome.RETRY_FRESH;
             default:
                 return BranchOutcome.HEURISTIC_HAZARD;
+        }
+    }
+
+    /**
+     * The outcome of a heuristic code, or null for any other code. A heuristic that matches the decision is done
+     * (and forgotten at once); one that contradicts it is a heuristic outcome of the branch.
+     */
+    private static BranchOutcome heuristic(int code, boolean decidedCommit) {
+        switch (code) {
+            case XAException.XA_HEURCOM:
+                return decidedCommit ? BranchOutcome.DONE_FORGET : BranchOutcome.HEURISTIC_COMMIT;
+            case XAException.XA_HEURRB:
+                return decidedCommit ? BranchOutcome.HEURISTIC_ROLLBACK : BranchOutcome.DONE_FORGET;
+            case XAException.XA_HEURMIX:
+                return BranchOutcome.HEURISTIC_MIXED;
+            case XAException.XA_HEURHAZ:
+                return BranchOutcome.HEURISTIC_HAZARD;
+            default:
+                return null;
         }
     }
 
