@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -34,8 +35,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * Writers put their framed record on a queue under one lock. A writer that must wait for durability and finds no
  * flush in progress becomes the flusher: it takes everything queued, writes it with one positional write, forces
  * once, marks every record it covered durable and wakes their writers; a writer that finds a flush in progress
- * waits, and its record goes into the next round. There is no timer: a lone committer writes and forces at once,
- * and concurrent committers share a force because they queue while the previous one runs. END and FORGET records
+ * waits, and its record goes into the next round, which one of the waiting writers is woken to lead. There is no
+ * timer: a lone committer writes and forces at once, and concurrent committers share a force because they queue
+ * while the previous one runs. Waiting writers park on their own record and are unparked directly, so a finished
+ * round releases all its writers at once and they can queue their next record before the round after next
+ * starts; waking them through a condition would pass the lock from one to the next and keep rounds short.
+ * END and FORGET records
  * are not forced; they ride with the next round, or, when none is running and nobody waits, their writer writes
  * them into the page cache without a force. A caller of a forced write returns only once its own record is
  * durable, and waits uninterruptibly: giving up early would report "not durable" for a record that may still
@@ -81,21 +86,45 @@ public final class FileTransactionLog implements TransactionLog {
 
     private enum Outcome { QUEUED, WRITTEN, DURABLE, FAILED }
 
-    /** A record on its way to disk. {@code outcome} is guarded by the log's lock. */
+    /**
+     * A record on its way to disk. Its writer, if it waits, parks on the record itself: the flusher sets the
+     * outcome and unparks exactly that thread, so a finished round wakes its writers all at once and they return
+     * without touching the lock (waking them through a condition of the lock would hand the lock from one to the
+     * next, one wake-up latency each, and keep the next round short of writers).
+     */
     private static final class Pending {
         final LogRecord record;
         final byte[] frame;
         final boolean forced;
         /** For a carried-forward copy, the live entry it copies; null for records callers wrote. */
         final Object carriedEntry;
-        Outcome outcome = Outcome.QUEUED;
+        /** The thread waiting for this record to be durable; null when nobody waits. */
+        final Thread waiter;
+        /** Written under the lock; read without it by the waiter. */
+        volatile Outcome outcome = Outcome.QUEUED;
+        /** Set when the flusher that just stopped asks this record's waiter to lead the next round. */
+        volatile boolean leadOffered;
 
-        Pending(LogRecord record, boolean forced, Object carriedEntry) {
+        Pending(LogRecord record, boolean forced, Object carriedEntry, Thread waiter) {
             this.record = record;
             this.frame = LogRecordCodec.encode(record);
             this.forced = forced;
             this.carriedEntry = carriedEntry;
+            this.waiter = waiter;
         }
+
+        void wake() {
+            if (waiter != null && waiter != Thread.currentThread()) {
+                LockSupport.unpark(waiter);
+            }
+        }
+    }
+
+    /** The records of one round. */
+    private static final class Batch {
+        final List<Pending> records = new ArrayList<>();
+        int forced;
+        int waiters;
     }
 
     private final FileLogConfig config;
@@ -107,14 +136,14 @@ public final class FileTransactionLog implements TransactionLog {
     private final AtomicLong recordsWritten = new AtomicLong();
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition roundDone = lock.newCondition();
+    /** Signalled when a flusher stops; close waits on it. */
+    private final Condition idle = lock.newCondition();
 
     // Guarded by lock.
     private final LiveState state;
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
-    private final List<Pending> queue = new ArrayList<>();
-    private int queuedForced;
-    private int queuedWithWaiter;
+    /** The batch the next round will write. */
+    private Batch queue = new Batch();
     private boolean flushing;
     private boolean closed;
     private LogException failure;
@@ -214,7 +243,7 @@ public final class FileTransactionLog implements TransactionLog {
         try {
             List<Object> entries = state.entriesUpTo(Long.MAX_VALUE);
             for (Object entry : entries) {
-                enqueue(new Pending(LiveState.recordOf(entry), true, entry));
+                enqueue(new Pending(LiveState.recordOf(entry), true, entry, null));
                 carriesInFlight++;
             }
             lead();
@@ -235,14 +264,15 @@ public final class FileTransactionLog implements TransactionLog {
     @Override
     public void forceCommitDecision(CommitDecision decision) throws LogException {
         Objects.requireNonNull(decision, "decision");
+        Pending p;
         lock.lock();
         try {
             checkWritable();
-            Pending p = newPending(new LogRecord.Decision(state.serialForDecision(decision.gtrid()), decision));
-            awaitDurable(enqueue(p), "commit decision of " + decision.gtrid());
+            p = submitAndLead(new LogRecord.Decision(state.serialForDecision(decision.gtrid()), decision));
         } finally {
             lock.unlock();
         }
+        awaitDurable(p, "commit decision of " + decision.gtrid());
     }
 
     @Override
@@ -251,7 +281,7 @@ public final class FileTransactionLog implements TransactionLog {
         lock.lock();
         try {
             checkWritable();
-            Pending p = newPending(new LogRecord.End(gtrid));
+            Pending p = newPending(new LogRecord.End(gtrid), null);
             state.end(gtrid);
             writeUnforced(enqueue(p), "END of " + gtrid);
         } finally {
@@ -262,14 +292,15 @@ public final class FileTransactionLog implements TransactionLog {
     @Override
     public void forceHeuristic(HeuristicRecord heuristic) throws LogException {
         Objects.requireNonNull(heuristic, "heuristic");
+        Pending p;
         lock.lock();
         try {
             checkWritable();
-            Pending p = newPending(new LogRecord.Heuristic(state.serialForHeuristic(), heuristic));
-            awaitDurable(enqueue(p), "heuristic record of " + heuristic.gtrid());
+            p = submitAndLead(new LogRecord.Heuristic(state.serialForHeuristic(), heuristic));
         } finally {
             lock.unlock();
         }
+        awaitDurable(p, "heuristic record of " + heuristic.gtrid());
     }
 
     @Override
@@ -279,7 +310,7 @@ public final class FileTransactionLog implements TransactionLog {
         lock.lock();
         try {
             checkWritable();
-            Pending p = newPending(new LogRecord.Forget(gtrid, resourceName, branch));
+            Pending p = newPending(new LogRecord.Forget(gtrid, resourceName, branch), null);
             state.forget(gtrid, resourceName, branch);
             writeUnforced(enqueue(p), "FORGET of " + gtrid);
         } finally {
@@ -335,7 +366,7 @@ public final class FileTransactionLog implements TransactionLog {
     int queuedRecords() {
         lock.lock();
         try {
-            return queue.size();
+            return queue.records.size();
         } finally {
             lock.unlock();
         }
@@ -367,7 +398,7 @@ public final class FileTransactionLog implements TransactionLog {
             }
             closed = true;
             while (flushing) {
-                roundDone.awaitUninterruptibly();
+                idle.awaitUninterruptibly();
             }
             if (failure == null) {
                 flushing = true;
@@ -375,7 +406,7 @@ public final class FileTransactionLog implements TransactionLog {
                     round(true); // writes what is queued and forces everything, END records included
                 } finally {
                     flushing = false;
-                    roundDone.signalAll();
+                    idle.signalAll();
                 }
             }
         } finally {
@@ -423,9 +454,9 @@ public final class FileTransactionLog implements TransactionLog {
         }
     }
 
-    private Pending newPending(LogRecord record) throws LogException {
+    private Pending newPending(LogRecord record, Thread waiter) throws LogException {
         boolean forced = record instanceof LogRecord.Decision || record instanceof LogRecord.Heuristic;
-        Pending p = new Pending(record, forced, null);
+        Pending p = new Pending(record, forced, null, waiter);
         int room = config.segmentSize() - SegmentFiles.HEADER_BYTES;
         if (p.frame.length > room) {
             throw new LogException("a record of " + p.frame.length + " bytes does not fit in a segment (" + room
@@ -435,22 +466,48 @@ public final class FileTransactionLog implements TransactionLog {
     }
 
     private Pending enqueue(Pending p) {
-        queue.add(p);
+        queue.records.add(p);
         if (p.forced) {
-            queuedForced++;
+            queue.forced++;
         }
         return p;
     }
 
-    /** Waits (uninterruptibly) until the record is durable, leading a round whenever nobody else is. */
+    /** Queues a record its writer will wait for, and leads a round at once when nobody is flushing. Lock held. */
+    private Pending submitAndLead(LogRecord record) throws LogException {
+        Pending p = enqueue(newPending(record, Thread.currentThread()));
+        queue.waiters++;
+        if (!flushing) {
+            lead();
+        }
+        return p;
+    }
+
+    /**
+     * Waits, without the lock, until the record is durable or failed, leading a round when offered. Waits
+     * uninterruptibly: giving up early would report "not durable" for a record that may still become durable; an
+     * interrupt is kept for the caller.
+     */
     private void awaitDurable(Pending p, String what) throws LogException {
-        queuedWithWaiter++;
+        boolean interrupted = false;
         while (p.outcome == Outcome.QUEUED) {
-            if (flushing) {
-                roundDone.awaitUninterruptibly();
+            if (p.leadOffered) {
+                p.leadOffered = false;
+                lock.lock();
+                try {
+                    if (p.outcome == Outcome.QUEUED && !flushing) {
+                        lead();
+                    }
+                } finally {
+                    lock.unlock();
+                }
             } else {
-                lead();
+                LockSupport.park(this);
+                interrupted |= Thread.interrupted();
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (p.outcome == Outcome.FAILED) {
             throw new LogException("the " + what + " may not be durable: " + failure.getMessage(),
@@ -463,7 +520,7 @@ public final class FileTransactionLog implements TransactionLog {
      * otherwise the writer writes it now, without a force.
      */
     private void writeUnforced(Pending p, String what) throws LogException {
-        if (!flushing && queuedWithWaiter == 0) {
+        if (!flushing && queue.waiters == 0) {
             lead();
         }
         if (p.outcome == Outcome.FAILED) {
@@ -484,23 +541,33 @@ public final class FileTransactionLog implements TransactionLog {
                 if (failure == null) {
                     releaseAndCarryForward();
                 }
-            } while (failure == null && !queue.isEmpty() && queuedWithWaiter == 0);
+            } while (failure == null && !queue.records.isEmpty() && queue.waiters == 0);
         } finally {
             flushing = false;
-            roundDone.signalAll();
+            offerLeadToNextWriter();
+            idle.signalAll();
+        }
+    }
+
+    /** Wakes one writer of the next batch to lead it; the others sleep until their round is done. */
+    private void offerLeadToNextWriter() {
+        for (Pending p : queue.records) {
+            if (p.waiter != null) {
+                p.leadOffered = true;
+                p.wake();
+                return;
+            }
         }
     }
 
     /** Writes everything queued; forces when any of it must be durable. Called and returns with the lock held. */
     private void round(boolean forceAnyway) {
-        List<Pending> batch = new ArrayList<>(queue);
-        boolean force = forceAnyway || queuedForced > 0;
-        queue.clear();
-        queuedForced = 0;
-        queuedWithWaiter = 0;
+        Batch batch = queue;
+        queue = new Batch();
+        boolean force = forceAnyway || batch.forced > 0;
         lock.unlock();
         try {
-            write(batch, force);
+            write(batch.records, force);
         } finally {
             lock.lock();
         }
@@ -540,8 +607,12 @@ public final class FileTransactionLog implements TransactionLog {
             if (!closed) {
                 preallocateNextIfHalfFull();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // Whatever went wrong, the records taken off the queue must not be left waiting forever.
             fail(batch, e);
+            if (e instanceof Error error) {
+                throw error;
+            }
         }
     }
 
@@ -594,13 +665,17 @@ public final class FileTransactionLog implements TransactionLog {
         } finally {
             lock.unlock();
         }
+        for (int i = from; i < to; i++) {
+            batch.get(i).wake();
+        }
         recordsWritten.addAndGet(to - from);
         dirtyStart = -1;
     }
 
-    private void fail(List<Pending> batch, Exception cause) {
+    private void fail(List<Pending> batch, Throwable cause) {
         String where = current == null ? String.valueOf(config.directory()) : String.valueOf(current.path);
         LogException failed = new LogException("write to " + where + " failed: " + cause, cause);
+        Batch queued;
         lock.lock();
         try {
             if (failure == null) {
@@ -609,14 +684,19 @@ public final class FileTransactionLog implements TransactionLog {
             for (Pending p : batch) {
                 failPending(p);
             }
-            for (Pending p : queue) {
+            queued = queue;
+            queue = new Batch();
+            for (Pending p : queued.records) {
                 failPending(p);
             }
-            queue.clear();
-            queuedForced = 0;
-            queuedWithWaiter = 0;
         } finally {
             lock.unlock();
+        }
+        for (Pending p : batch) {
+            p.wake();
+        }
+        for (Pending p : queued.records) {
+            p.wake();
         }
         LogMessage.WRITE_FAILED.log("transaction log write failed; callers of this round get an exception and the"
                 + " log refuses writes until it is reopened", cause);
@@ -738,7 +818,7 @@ public final class FileTransactionLog implements TransactionLog {
         long half = config.segmentSize() / 2;
         if (state.liveBytesUpTo(oldest) <= half || state.liveBytesUpTo(Long.MAX_VALUE) <= (count - 1) * half) {
             for (Object entry : state.entriesUpTo(oldest)) {
-                enqueue(new Pending(LiveState.recordOf(entry), true, entry));
+                enqueue(new Pending(LiveState.recordOf(entry), true, entry, null));
                 carriesInFlight++;
             }
         }

@@ -10,14 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.concord.recovery.log.CommitDecision;
 import dev.concord.recovery.log.LogException;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,7 +81,7 @@ class FileTransactionLogFailureTest {
     void decisionWhoseForceFailedIsErasedSoARestartDoesNotFindIt() throws Exception {
         try (FileTransactionLog log = openFaulty()) {
             log.forceCommitDecision(decision(1));
-            disk.failForces = new java.io.IOException("Input/output error");
+            disk.failForces = new IOException("Input/output error");
             LogException e = assertThrows(LogException.class, () -> log.forceCommitDecision(decision(2)));
             assertTrue(e.getMessage().contains("may not be durable"), e.getMessage());
         }
@@ -117,8 +119,7 @@ class FileTransactionLogFailureTest {
             gate.countDown();
             first.get(30, TimeUnit.SECONDS);
             for (Future<?> f : queued) {
-                java.util.concurrent.ExecutionException e = assertThrows(
-                        java.util.concurrent.ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
                 assertInstanceOf(LogException.class, e.getCause());
             }
             assertEquals(List.of(decision(1)), log.unfinishedDecisions());

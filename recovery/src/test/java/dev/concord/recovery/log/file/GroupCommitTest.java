@@ -9,11 +9,14 @@ import dev.concord.recovery.log.CommitDecision;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +67,40 @@ class GroupCommitTest {
             for (int i = 0; i < THREADS * COMMITS_PER_THREAD; i++) {
                 assertTrue(unfinished.contains(decision(i)), "decision " + i);
             }
+        }
+    }
+
+    @Test
+    void interruptedCommitterStillWaitsForItsRecordAndKeepsTheInterrupt() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        CountDownLatch gate = new CountDownLatch(1);
+        disk.forceGate = gate;
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (FileTransactionLog log = FileTransactionLog.open(FileLogConfig.builder(directory)
+                .segmentSize(1 << 20).channelOpener(disk).build())) {
+            Future<?> leader = pool.submit(() -> {
+                log.forceCommitDecision(decision(1));
+                return null;
+            });
+            assertTrue(disk.forceBlocked.await(30, TimeUnit.SECONDS));
+            AtomicReference<Thread> followerThread = new AtomicReference<>();
+            Future<Boolean> follower = pool.submit(() -> {
+                followerThread.set(Thread.currentThread());
+                log.forceCommitDecision(decision(2));
+                return Thread.currentThread().isInterrupted();
+            });
+            while (log.queuedRecords() < 1) {
+                Thread.onSpinWait();
+            }
+            followerThread.get().interrupt();
+            disk.forceGate = null;
+            gate.countDown();
+            leader.get(30, TimeUnit.SECONDS);
+            assertTrue(follower.get(30, TimeUnit.SECONDS),
+                    "the follower returned normally, with its interrupt kept");
+            assertTrue(disk.durablyDecided(gtrid(2)), "and only once its decision was durable");
+        } finally {
+            pool.shutdownNow();
         }
     }
 
