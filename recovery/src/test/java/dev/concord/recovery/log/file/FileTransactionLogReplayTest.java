@@ -272,11 +272,16 @@ class FileTransactionLogReplayTest {
         FileLogConfig config = FileLogConfig.builder(directory).segmentSize(4096).maxSegments(10).build();
         int n = 0;
         try (FileTransactionLog log = FileTransactionLog.open(config)) {
-            while (FileLogFixture.segmentFiles(directory).size() < 2) {
-                log.forceCommitDecision(decision(++n)); // past half of the segment, the next one is prepared
+            // Just past half of the segment the next one is pre-allocated; close waits for it to be finished.
+            int written = SegmentFiles.HEADER_BYTES;
+            while (written <= 4096 / 2) {
+                n++;
+                written += FileLogFixture.frameLength(n - 1, decision(n));
+                log.forceCommitDecision(decision(n));
             }
-            assertEquals(1, log.segmentCount());
+            assertEquals(1, log.segmentCount(), "the records still fit in the first segment");
         }
+        assertEquals(2, FileLogFixture.segmentFiles(directory).size(), "the next segment was pre-allocated");
         Path first = FileLogFixture.segmentFiles(directory).get(0);
         List<Integer> offsets = FileLogFixture.recordOffsets(first);
         truncate(first, offsets.get(offsets.size() - 2) + 5);
