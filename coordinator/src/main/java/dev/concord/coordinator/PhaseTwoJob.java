@@ -23,8 +23,8 @@ import javax.transaction.xa.Xid;
  * <p>{@link #attemptAll()} tries every unfinished branch once. Commit does every database branch first and message
  * branches only once no database branch is left, so a consumer never sees a message before its data. A branch that
  * failed transiently is retried by {@link #retryUntilDone()} with capped exponential backoff and jitter, through a
- * fresh connection from the {@link ResourceRegistry} after XAER_RMFAIL. XAER_NOTA on commit counts as done only
- * when the resource's recovery scan no longer lists the XID. Heuristic outcomes end a branch and are reported by
+ * fresh connection from the {@link ResourceRegistry} after XAER_RMFAIL. XAER_NOTA on commit or rollback counts as
+ * done only when the resource's recovery scan no longer lists the XID. Heuristic outcomes end a branch and are reported by
  * the owner of the job, which also writes the END record.
  */
 public final class PhaseTwoJob {
@@ -255,7 +255,11 @@ public final class PhaseTwoJob {
             return BranchOutcome.DONE;
         } catch (Throwable t) {
             b.lastError("rollback: " + XaOutcomes.describe(t));
-            return XaOutcomes.rollbackFailure(t);
+            BranchOutcome o = XaOutcomes.rollbackFailure(t);
+            if (o == BranchOutcome.VERIFY_BY_SCAN && !scanLists(res, b.xid())) {
+                o = BranchOutcome.DONE;
+            }
+            return o;
         }
     }
 

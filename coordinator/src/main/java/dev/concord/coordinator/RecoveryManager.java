@@ -185,6 +185,9 @@ public final class RecoveryManager implements AutoCloseable {
                     LOG.log(Level.INFO, "CONCORD-2005 rolled back orphan branch {0} in {1} (no commit decision)", x, r.name());
                 } catch (XAException e) {
                     BranchOutcome o = XaOutcomes.rollbackFailure(e);
+                    if (o == BranchOutcome.VERIFY_BY_SCAN && !PhaseTwoJob.scanLists(lease.xaResource(), x)) {
+                        o = BranchOutcome.DONE;
+                    }
                     if (o == BranchOutcome.DONE || o == BranchOutcome.DONE_FORGET) {
                         rolledBack++;
                     } else {

@@ -108,8 +108,9 @@ public final class XaOutcomes {
         }
         switch (code) {
             case XAException.XAER_NOTA:
-                // Presumed abort: an XID the resource does not know has nothing left to roll back.
-                return BranchOutcome.DONE;
+                // Usually nothing is left to roll back, but MariaDB also answers XAER_NOTA for a branch still
+                // attached to the session that prepared it: only the recovery scan can tell.
+                return BranchOutcome.VERIFY_BY_SCAN;
             case XAException.XA_RETRY:
             case XAException.XAER_RMERR:
                 return BranchOutcome.RETRY;

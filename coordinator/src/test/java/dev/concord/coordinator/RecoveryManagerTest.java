@@ -123,6 +123,19 @@ class RecoveryManagerTest {
     }
 
     @Test
+    void orphanAnsweringNotaWhileStillListedIsNotCountedAndIsRolledBackLater() throws Exception {
+        MockResourceManager a = f.database("A");
+        Gtrid g = previousRun(9);
+        prepare(a, new ConcordXid(g, 1));
+        a.next(Op.ROLLBACK, XAException.XAER_NOTA);
+
+        assertEquals(0, recovery.recover().orphansRolledBack());
+        assertEquals(BranchState.PREPARED, a.state(1, g));
+        assertEquals(1, recovery.recover().orphansRolledBack());
+        assertEquals(BranchState.ROLLED_BACK, a.state(1, g));
+    }
+
+    @Test
     void inFlightTransactionsAreNeverRolledBack() throws Exception {
         MockResourceManager a = f.database("A");
         GlobalTransaction tx = f.coordinator.begin(Duration.ofSeconds(30));

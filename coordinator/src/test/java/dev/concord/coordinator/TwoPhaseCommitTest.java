@@ -466,6 +466,19 @@ class TwoPhaseCommitTest {
     }
 
     @Test
+    void notaOnRollbackWhileTheScanStillListsTheBranchIsRetried() throws Exception {
+        // MariaDB: a branch still attached to the session that prepared it answers XAER_NOTA from elsewhere.
+        MockResourceManager a = f.database("A").next(Op.ROLLBACK, XAException.XAER_NOTA);
+        MockResourceManager b = f.database("B").next(Op.PREPARE, XAException.XA_RBROLLBACK);
+        GlobalTransaction tx = begin(a, b);
+        assertThrows(RollbackException.class, f.tm::commit);
+        assertEquals(TxState.ROLLED_BACK, tx.completion().get(10, TimeUnit.SECONDS));
+        assertEquals(BranchState.ROLLED_BACK, a.state(1, tx.gtrid()), "the branch was really rolled back");
+        assertEquals(List.of("A.rollback#1", "A.recover", "A.open", "A.rollback#1"),
+                f.events.matching("A.").subList(3, 7));
+    }
+
+    @Test
     void heuristicCommitDuringRollbackIsReportedAsMixed() throws Exception {
         MockResourceManager a = f.database("A").next(Op.ROLLBACK, XAException.XA_HEURCOM);
         MockResourceManager b = f.database("B").next(Op.PREPARE, XAException.XA_RBROLLBACK);

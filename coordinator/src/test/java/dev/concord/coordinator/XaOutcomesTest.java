@@ -60,7 +60,7 @@ class XaOutcomesTest {
 
     @Test
     void rollbackFailures() {
-        assertEquals(BranchOutcome.DONE, XaOutcomes.rollbackFailure(xa(XAException.XAER_NOTA)));
+        assertEquals(BranchOutcome.VERIFY_BY_SCAN, XaOutcomes.rollbackFailure(xa(XAException.XAER_NOTA)));
         assertEquals(BranchOutcome.DONE, XaOutcomes.rollbackFailure(xa(XAException.XA_RBTIMEOUT)));
         assertEquals(BranchOutcome.DONE_FORGET, XaOutcomes.rollbackFailure(xa(XAException.XA_HEURRB)));
         assertEquals(BranchOutcome.HEURISTIC_COMMIT, XaOutcomes.rollbackFailure(xa(XAException.XA_HEURCOM)));
