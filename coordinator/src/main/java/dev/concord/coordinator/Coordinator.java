@@ -55,6 +55,21 @@ public final class Coordinator implements AutoCloseable {
         this.workers = new ThreadPoolExecutor(0, config.workerThreads(), 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), daemonThreads("concord-worker"), new ThreadPoolExecutor.CallerRunsPolicy());
         this.preparer = new Preparer(workers);
+        long sweep = config.reaperInterval().toMillis();
+        timer.scheduleWithFixedDelay(this::reapExpired, sweep, sweep, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The timeout reaper: one sweep over the transactions in flight, rolling back those past their deadline. A
+     * sweep instead of a timer task per transaction keeps begin and commit free of timer-queue work.
+     */
+    private void reapExpired() {
+        long now = config.clock().millis();
+        for (GlobalTransaction tx : inFlight.values()) {
+            if (tx.claimExpiry(now)) {
+                workers.execute(tx::expire);
+            }
+        }
     }
 
     /**
@@ -74,7 +89,6 @@ public final class Coordinator implements AutoCloseable {
         Gtrid gtrid = xids.newGtrid();
         GlobalTransaction tx = new GlobalTransaction(this, gtrid, t);
         inFlight.put(gtrid, tx);
-        tx.armTimeout(timer);
         listener.begun(tx);
         return tx;
     }

@@ -14,6 +14,7 @@ public final class CoordinatorConfig {
     private final Duration maxTimeout;
     private final RetryPolicy retryPolicy;
     private final int workerThreads;
+    private final Duration reaperInterval;
     private final Clock clock;
 
     private CoordinatorConfig(Builder b) {
@@ -22,6 +23,7 @@ public final class CoordinatorConfig {
         this.maxTimeout = b.maxTimeout;
         this.retryPolicy = b.retryPolicy;
         this.workerThreads = b.workerThreads;
+        this.reaperInterval = b.reaperInterval;
         this.clock = b.clock;
     }
 
@@ -53,17 +55,26 @@ public final class CoordinatorConfig {
         return workerThreads;
     }
 
+    /** How often the reaper looks for transactions past their timeout; a timeout fires at most this late. */
+    public Duration reaperInterval() {
+        return reaperInterval;
+    }
+
     public Clock clock() {
         return clock;
     }
 
-    /** Builder with defaults: node id "concord-1", timeout 60 s (max 1 h), {@link RetryPolicy#defaults()}. */
+    /**
+     * Builder with defaults: node id "concord-1", timeout 60 s (max 1 h), {@link RetryPolicy#defaults()}, reaper
+     * sweep every 100 ms.
+     */
     public static final class Builder {
         private String nodeId = "concord-1";
         private Duration defaultTimeout = Duration.ofSeconds(60);
         private Duration maxTimeout = Duration.ofHours(1);
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private int workerThreads = 32;
+        private Duration reaperInterval = Duration.ofMillis(100);
         private Clock clock = Clock.systemUTC();
 
         public Builder nodeId(String v) {
@@ -91,6 +102,11 @@ public final class CoordinatorConfig {
             return this;
         }
 
+        public Builder reaperInterval(Duration v) {
+            this.reaperInterval = v;
+            return this;
+        }
+
         public Builder clock(Clock v) {
             this.clock = v;
             return this;
@@ -110,6 +126,10 @@ public final class CoordinatorConfig {
             }
             if (maxTimeout == null || maxTimeout.compareTo(defaultTimeout) < 0) {
                 throw new IllegalArgumentException("maxTimeout " + maxTimeout + " is below defaultTimeout " + defaultTimeout);
+            }
+            if (reaperInterval == null || reaperInterval.toMillis() < 1 || reaperInterval.compareTo(defaultTimeout) > 0) {
+                throw new IllegalArgumentException("reaperInterval must be between 1 ms and defaultTimeout, got "
+                        + reaperInterval);
             }
             if (workerThreads < 1) {
                 throw new IllegalArgumentException("workerThreads must be >= 1, got " + workerThreads);

@@ -20,9 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 
@@ -51,17 +49,20 @@ public final class GlobalTransaction implements Transaction {
     private final CompletableFuture<TxState> completion = new CompletableFuture<>();
     private TxState state = TxState.ACTIVE;
     private int nextBranch = 1;
-    private boolean completing;
+    /** Volatile for the reaper's lock-free look; written under the lock. */
+    private volatile boolean completing;
     private boolean inBeforeCompletion;
     private boolean timedOut;
     private Throwable rollbackCause;
-    private ScheduledFuture<?> timeoutTask;
+    private final long deadlineMillis;
+    private final AtomicBoolean expiryClaimed = new AtomicBoolean();
     private boolean afterCompletionRan;
 
     GlobalTransaction(Coordinator coordinator, Gtrid gtrid, Duration timeout) {
         this.coordinator = coordinator;
         this.gtrid = gtrid;
         this.timeout = timeout;
+        this.deadlineMillis = gtrid.beginMillis() + timeout.toMillis();
     }
 
     public Gtrid gtrid() {
@@ -92,9 +93,12 @@ public final class GlobalTransaction implements Transaction {
         return completion;
     }
 
-    synchronized void armTimeout(ScheduledExecutorService timer) {
-        timeoutTask = timer.schedule(() -> coordinator.workers().execute(this::expire), timeout.toMillis(),
-                TimeUnit.MILLISECONDS);
+    /**
+     * Called by the coordinator's reaper sweep: true once, for the sweep that should roll this transaction back
+     * because its deadline passed while it was still active.
+     */
+    boolean claimExpiry(long nowMillis) {
+        return nowMillis >= deadlineMillis && !completing && expiryClaimed.compareAndSet(false, true);
     }
 
     private void moveTo(TxState target) {
@@ -375,7 +379,6 @@ public final class GlobalTransaction implements Transaction {
         runBeforeCompletion();
         synchronized (this) {
             inBeforeCompletion = false;
-            cancelTimeout();
             if (state == TxState.ACTIVE) {
                 endAssociations(XAResource.TMSUCCESS);
             }
@@ -712,7 +715,6 @@ public final class GlobalTransaction implements Transaction {
                 throw new IllegalStateException("cannot roll back transaction " + gtrid + ": it is " + state);
             }
             completing = true;
-            cancelTimeout();
             if (rollbackCause == null) {
                 rollbackCause = new IllegalStateException("rollback was called");
             }
@@ -734,12 +736,6 @@ public final class GlobalTransaction implements Transaction {
                     timeout.toSeconds());
             endAssociations(XAResource.TMFAIL);
             rollbackBranches(branches);
-        }
-    }
-
-    private void cancelTimeout() {
-        if (timeoutTask != null) {
-            timeoutTask.cancel(false);
         }
     }
 

@@ -24,6 +24,7 @@ public final class EngineFixture implements AutoCloseable {
         CoordinatorConfig config = CoordinatorConfig.builder()
                 .nodeId("test-node")
                 .defaultTimeout(defaultTimeout)
+                .reaperInterval(Duration.ofMillis(10))
                 .retryPolicy(new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(50), 0.2))
                 .build();
         coordinator = new Coordinator(config, log, registry);

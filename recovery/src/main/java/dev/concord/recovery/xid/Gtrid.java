@@ -37,7 +37,11 @@ public final class Gtrid implements Comparable<Gtrid> {
      */
     public static Gtrid of(String nodeId, long beginMillis, long sequence) {
         validateNodeId(nodeId);
-        byte[] node = nodeId.getBytes(StandardCharsets.US_ASCII);
+        return ofValidNode(nodeId, nodeId.getBytes(StandardCharsets.US_ASCII), beginMillis, sequence);
+    }
+
+    /** For {@link XidFactory}, which validated and encoded the node id once. */
+    static Gtrid ofValidNode(String nodeId, byte[] node, long beginMillis, long sequence) {
         ByteBuffer buf = ByteBuffer.allocate(2 + node.length + 16);
         buf.put(VERSION).put((byte) node.length).put(node).putLong(beginMillis).putLong(sequence);
         return new Gtrid(nodeId, beginMillis, sequence, buf.array());

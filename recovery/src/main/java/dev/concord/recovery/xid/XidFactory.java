@@ -12,12 +12,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class XidFactory {
     private final String nodeId;
+    private final byte[] nodeBytes;
     private final Clock clock;
     private final AtomicLong sequence;
 
     public XidFactory(String nodeId, Clock clock) {
         Gtrid.validateNodeId(nodeId);
         this.nodeId = nodeId;
+        this.nodeBytes = nodeId.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         this.clock = clock;
         this.sequence = new AtomicLong(clock.millis() * 1000);
     }
@@ -32,7 +34,7 @@ public final class XidFactory {
 
     /** A new gtrid stamped with the current time. */
     public Gtrid newGtrid() {
-        return Gtrid.of(nodeId, clock.millis(), sequence.incrementAndGet());
+        return Gtrid.ofValidNode(nodeId, nodeBytes, clock.millis(), sequence.incrementAndGet());
     }
 
     /** True when the XID is Concord's and was issued by this node. */
