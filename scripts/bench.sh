@@ -3,6 +3,12 @@
 #
 #   scripts/bench.sh log   file transaction log: the disk's raw fsync rate, then commits/s and forces per commit
 #                          at 1, 4, 16 and 64 threads (see dev.concord.recovery.log.file.LogBenchmark)
+#   scripts/bench.sh peers [--option=value ...]
+#                          Concord side by side with Narayana (journal and shadow store) and Atomikos: two no-I/O
+#                          branches at 1, 4, 16, 64 threads, MariaDB + PostgreSQL branches at 1 and 8 threads next
+#                          to hand-written XA; medians of 3 rounds, about 10 minutes with the build. Needs the
+#                          databases of scripts/test-env.sh. Options (rounds, seconds, threads, JFR, ...) are listed
+#                          in the javadoc of dev.concord.it.bench.PeerBenchmark.
 #
 # Extra JVM options for the benchmark (e.g. -Dbench.dir=/data to measure another disk) go in BENCH_JAVA_OPTS.
 set -euo pipefail
@@ -14,6 +20,7 @@ usage: scripts/bench.sh <subcommand>
 
 subcommands:
   log    file transaction log: raw fsync rate, then commits/s and forces per commit at 1, 4, 16, 64 threads
+  peers  Concord vs Narayana vs Atomikos (nop and xa-db workloads); options: see PeerBenchmark's javadoc
 USAGE
 }
 
@@ -23,6 +30,18 @@ case "${1:-}" in
     # A forked JVM with the test classpath, so Maven's own threads and heap do not share the measurement.
     mvn -q -B -pl recovery exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
       "-Dexec.args=-cp %classpath ${BENCH_JAVA_OPTS:-} dev.concord.recovery.log.file.LogBenchmark"
+    ;;
+  peers)
+    shift
+    mvn -q -B -DskipTests install
+    # Each option is quoted for exec.args, so a value with spaces (--child-opts="-Xms2g -Xmx2g") stays one argument.
+    args=""
+    for a in "$@"; do
+      args+=" \"${a}\""
+    done
+    # The harness starts every contender in a child JVM of its own with this same class path.
+    mvn -q -B -pl integration-tests exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+      "-Dexec.args=-cp %classpath ${BENCH_JAVA_OPTS:-} dev.concord.it.bench.PeerBenchmark${args}"
     ;;
   *)
     usage
