@@ -14,7 +14,11 @@ public interface LogWriter {
      */
     void forceCommitDecision(CommitDecision decision) throws LogException;
 
-    /** Records that every branch of a decided transaction acknowledged phase 2. Not forced. */
+    /**
+     * Records that every branch of a decided transaction acknowledged phase 2. Not forced. The log stamps the END
+     * with its clock's time and, for its commit retention window, keeps the transaction listed among
+     * {@link LogReader#recentCommits()}: the END is the durable record that the transaction committed.
+     */
     void writeEnd(Gtrid gtrid) throws LogException;
 
     /** Records a heuristic outcome of one branch and returns once it is durable. */

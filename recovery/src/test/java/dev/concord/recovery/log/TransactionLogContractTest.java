@@ -5,11 +5,17 @@ import static dev.concord.recovery.log.LogTestData.gtrid;
 import static dev.concord.recovery.log.LogTestData.heuristic;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.concord.recovery.xid.Gtrid;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +38,10 @@ public abstract class TransactionLogContractTest {
     /** A new, empty log. */
     protected abstract TransactionLog newLog() throws Exception;
 
+    /** A new, empty log with the given commit retention, cap on remembered commits and clock. */
+    protected abstract TransactionLog newLog(Duration commitRetention, int maxRecentCommits, Clock clock)
+            throws Exception;
+
     /** What a restarted process would read from the same log. */
     protected abstract TransactionLog reopen(TransactionLog log) throws Exception;
 
@@ -49,6 +59,25 @@ public abstract class TransactionLogContractTest {
 
     private void restart() throws Exception {
         log = reopen(log);
+    }
+
+    private static final long T0 = 1_700_000_000_000L;
+    private static final Duration RETENTION = Duration.ofMinutes(1);
+
+    /** Replaces the log under test by an empty one with these settings; returns its clock. */
+    private MutableClock useLog(Duration retention, int maxRecentCommits) throws Exception {
+        MutableClock clock = new MutableClock(T0);
+        log.close();
+        log = newLog(retention, maxRecentCommits, clock);
+        return clock;
+    }
+
+    private static Map<Gtrid, Long> commits(Object... gtridsAndTimes) {
+        Map<Gtrid, Long> map = new LinkedHashMap<>();
+        for (int i = 0; i < gtridsAndTimes.length; i += 2) {
+            map.put((Gtrid) gtridsAndTimes[i], (Long) gtridsAndTimes[i + 1]);
+        }
+        return map;
     }
 
     @Test
@@ -206,6 +235,122 @@ public abstract class TransactionLogContractTest {
         assertEquals(1, heuristics.size());
         assertThrows(UnsupportedOperationException.class, () -> decisions.clear());
         assertThrows(UnsupportedOperationException.class, () -> heuristics.clear());
+    }
+
+    @Test
+    void newLogRemembersNoCommitAndItsHorizonIsTheStartOfTheRetentionWindow() throws Exception {
+        MutableClock clock = useLog(RETENTION, 100);
+        RecentCommits recent = log.recentCommits();
+        assertEquals(Map.of(), recent.endedAtMillis());
+        assertEquals(clock.millis() - RETENTION.toMillis(), recent.horizonMillis());
+    }
+
+    @Test
+    void endedDecisionIsListedWithItsEndTimeAcrossARestart() throws Exception {
+        MutableClock clock = useLog(RETENTION, 100);
+        log.forceCommitDecision(decision(1));
+        clock.advance(Duration.ofSeconds(5));
+        log.writeEnd(gtrid(1));
+        assertEquals(commits(gtrid(1), T0 + 5_000), log.recentCommits().endedAtMillis());
+        clock.advance(Duration.ofSeconds(10));
+        restart();
+        assertEquals(commits(gtrid(1), T0 + 5_000), log.recentCommits().endedAtMillis());
+        assertEquals(List.of(), log.unfinishedDecisions(), "the END still finishes the decision");
+    }
+
+    @Test
+    void decisionWithoutEndIsUnfinishedNotARecentCommit() throws Exception {
+        useLog(RETENTION, 100);
+        log.forceCommitDecision(decision(1));
+        restart();
+        assertEquals(List.of(decision(1)), log.unfinishedDecisions());
+        assertFalse(log.recentCommits().contains(gtrid(1)));
+        assertEquals(0, log.recentCommits().size());
+    }
+
+    @Test
+    void endedDecisionIsListedUntilItsEndIsAsOldAsTheRetention() throws Exception {
+        MutableClock clock = useLog(RETENTION, 100);
+        log.forceCommitDecision(decision(1));
+        log.writeEnd(gtrid(1));
+        clock.advance(RETENTION.minusMillis(1));
+        restart();
+        assertTrue(log.recentCommits().contains(gtrid(1)), "one millisecond inside the window");
+        clock.advance(Duration.ofMillis(1));
+        RecentCommits recent = log.recentCommits();
+        assertFalse(recent.contains(gtrid(1)), "END exactly one retention old");
+        assertTrue(recent.horizonMillis() >= T0, "the horizon covers it");
+        restart();
+        assertFalse(log.recentCommits().contains(gtrid(1)));
+        assertTrue(log.recentCommits().horizonMillis() >= T0);
+    }
+
+    @Test
+    void olderCommitsAgeOutWhileYoungerOnesStayListed() throws Exception {
+        MutableClock clock = useLog(RETENTION, 100);
+        for (int i = 1; i <= 3; i++) {
+            log.forceCommitDecision(decision(i));
+            log.writeEnd(gtrid(i));
+            clock.advance(Duration.ofSeconds(25));
+        }
+        // ENDs at T0, T0 + 25 s and T0 + 50 s; now T0 + 75 s, so the first is 75 s old.
+        restart();
+        assertEquals(commits(gtrid(2), T0 + 25_000, gtrid(3), T0 + 50_000), log.recentCommits().endedAtMillis());
+    }
+
+    @Test
+    void recentCommitsAreListedOldestEndFirst() throws Exception {
+        MutableClock clock = useLog(RETENTION, 100);
+        for (long n : new long[] {5, 3, 9}) {
+            log.forceCommitDecision(decision(n));
+        }
+        for (long n : new long[] {9, 5, 3}) {
+            log.writeEnd(gtrid(n));
+            clock.advance(Duration.ofMillis(10));
+        }
+        restart();
+        assertEquals(List.of(gtrid(9), gtrid(5), gtrid(3)),
+                List.copyOf(log.recentCommits().endedAtMillis().keySet()));
+    }
+
+    @Test
+    void capDropsTheOldestCommitAndRaisesTheHorizonToItsEndTime() throws Exception {
+        MutableClock clock = useLog(RETENTION, 3);
+        for (int i = 1; i <= 4; i++) {
+            clock.advance(Duration.ofMillis(100));
+            log.forceCommitDecision(decision(i));
+            log.writeEnd(gtrid(i));
+        }
+        Map<Gtrid, Long> lastThree = commits(gtrid(2), T0 + 200, gtrid(3), T0 + 300, gtrid(4), T0 + 400);
+        assertEquals(lastThree, log.recentCommits().endedAtMillis());
+        assertEquals(T0 + 100, log.recentCommits().horizonMillis());
+        restart();
+        assertEquals(lastThree, log.recentCommits().endedAtMillis());
+        assertEquals(T0 + 100, log.recentCommits().horizonMillis());
+    }
+
+    @Test
+    void zeroRetentionRemembersNoCommit() throws Exception {
+        MutableClock clock = useLog(Duration.ZERO, 100);
+        log.forceCommitDecision(decision(1));
+        log.writeEnd(gtrid(1));
+        restart();
+        assertEquals(0, log.recentCommits().size());
+        assertEquals(clock.millis(), log.recentCommits().horizonMillis());
+        assertEquals(List.of(), log.unfinishedDecisions());
+    }
+
+    @Test
+    void reportedRecentCommitsAreASnapshotThatCannotBeModified() throws Exception {
+        MutableClock clock = useLog(RETENTION, 100);
+        log.forceCommitDecision(decision(1));
+        log.writeEnd(gtrid(1));
+        Map<Gtrid, Long> before = log.recentCommits().endedAtMillis();
+        log.forceCommitDecision(decision(2));
+        log.writeEnd(gtrid(2));
+        clock.advance(RETENTION);
+        assertEquals(commits(gtrid(1), T0), before);
+        assertThrows(UnsupportedOperationException.class, () -> before.put(gtrid(3), T0));
     }
 
     @Test

@@ -1,8 +1,10 @@
 package dev.concord.recovery.log.file;
 
+import dev.concord.recovery.log.RecentCommits;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -18,7 +20,15 @@ import java.util.Objects;
  *       default, and then such a log does not open, because skipping a damaged commit decision could roll back
  *       part of a committed transaction. On, the log opens, discards the damaged bytes, logs exactly what it
  *       discarded and re-writes the live records into a fresh segment so that the next open is clean.</li>
- *   <li>{@code clock}: stamps segment headers.</li>
+ *   <li>{@code commitRetention}: how long an ended decision stays listed among the log's recent commits (what
+ *       keeps "did T commit?" answerable across restarts), 0 to {@link RecentCommits#MAX_COMMIT_RETENTION};
+ *       default {@link RecentCommits#DEFAULT_COMMIT_RETENTION}. It must exceed the longest time a participant may
+ *       ask, e.g. RocketMQ's check horizon.</li>
+ *   <li>{@code maxRecentCommits}: the most ended decisions remembered, 0 to
+ *       {@value RecentCommits#MAX_MAX_RECENT_COMMITS}; default {@value RecentCommits#DEFAULT_MAX_RECENT_COMMITS}.
+ *       Beyond it the oldest is dropped and the horizon raised. It bounds the memory and the disk the recent
+ *       commits take (see {@link FileTransactionLog}).</li>
+ *   <li>{@code clock}: stamps segment headers and END records, and ages recent commits.</li>
  *   <li>{@code channelOpener}: opens segment channels; replaced only by fault-injection tests.</li>
  * </ul>
  */
@@ -38,6 +48,8 @@ public final class FileLogConfig {
     private final int segmentSize;
     private final int maxSegments;
     private final boolean discardCorruptRecords;
+    private final Duration commitRetention;
+    private final int maxRecentCommits;
     private final Clock clock;
     private final ChannelOpener channelOpener;
 
@@ -46,6 +58,8 @@ public final class FileLogConfig {
         this.segmentSize = b.segmentSize;
         this.maxSegments = b.maxSegments;
         this.discardCorruptRecords = b.discardCorruptRecords;
+        this.commitRetention = b.commitRetention;
+        this.maxRecentCommits = b.maxRecentCommits;
         this.clock = b.clock;
         this.channelOpener = b.channelOpener;
     }
@@ -58,7 +72,8 @@ public final class FileLogConfig {
     /** A builder that starts from this configuration, e.g. to reopen the same log with the override on. */
     public Builder toBuilder() {
         return new Builder(directory).segmentSize(segmentSize).maxSegments(maxSegments)
-                .discardCorruptRecords(discardCorruptRecords).clock(clock).channelOpener(channelOpener);
+                .discardCorruptRecords(discardCorruptRecords).commitRetention(commitRetention)
+                .maxRecentCommits(maxRecentCommits).clock(clock).channelOpener(channelOpener);
     }
 
     /** The log directory. */
@@ -81,7 +96,17 @@ public final class FileLogConfig {
         return discardCorruptRecords;
     }
 
-    /** The clock that stamps segment headers. */
+    /** How long an ended decision stays listed among the recent commits. */
+    public Duration commitRetention() {
+        return commitRetention;
+    }
+
+    /** The most ended decisions remembered. */
+    public int maxRecentCommits() {
+        return maxRecentCommits;
+    }
+
+    /** The clock that stamps segment headers and END records. */
     public Clock clock() {
         return clock;
     }
@@ -94,7 +119,8 @@ public final class FileLogConfig {
     @Override
     public String toString() {
         return "FileLogConfig[directory=" + directory + ", segmentSize=" + segmentSize + ", maxSegments="
-                + maxSegments + ", discardCorruptRecords=" + discardCorruptRecords + "]";
+                + maxSegments + ", discardCorruptRecords=" + discardCorruptRecords + ", commitRetention="
+                + commitRetention + ", maxRecentCommits=" + maxRecentCommits + "]";
     }
 
     /** Collects settings; {@link #build()} validates them all at once. */
@@ -103,6 +129,8 @@ public final class FileLogConfig {
         private int segmentSize = DEFAULT_SEGMENT_SIZE;
         private int maxSegments = DEFAULT_MAX_SEGMENTS;
         private boolean discardCorruptRecords;
+        private Duration commitRetention = RecentCommits.DEFAULT_COMMIT_RETENTION;
+        private int maxRecentCommits = RecentCommits.DEFAULT_MAX_RECENT_COMMITS;
         private Clock clock = Clock.systemUTC();
         private ChannelOpener channelOpener = FileChannel::open;
 
@@ -128,7 +156,19 @@ public final class FileLogConfig {
             return this;
         }
 
-        /** Sets the clock that stamps segment headers. */
+        /** Sets how long an ended decision stays listed among the recent commits; zero keeps none. */
+        public Builder commitRetention(Duration retention) {
+            this.commitRetention = retention;
+            return this;
+        }
+
+        /** Sets the most ended decisions remembered. */
+        public Builder maxRecentCommits(int count) {
+            this.maxRecentCommits = count;
+            return this;
+        }
+
+        /** Sets the clock that stamps segment headers and END records. */
         public Builder clock(Clock clock) {
             this.clock = clock;
             return this;
@@ -144,7 +184,7 @@ public final class FileLogConfig {
          * Validates and builds.
          *
          * @throws IllegalArgumentException naming the first setting that is out of range
-         * @throws NullPointerException     if the directory, clock or channel opener is null
+         * @throws NullPointerException     if the directory, commit retention, clock or channel opener is null
          */
         public FileLogConfig build() {
             Objects.requireNonNull(directory, "directory");
@@ -158,6 +198,8 @@ public final class FileLogConfig {
                 throw new IllegalArgumentException("maxSegments must be at least " + MIN_MAX_SEGMENTS + ", got "
                         + maxSegments);
             }
+            RecentCommits.checkRetention(commitRetention);
+            RecentCommits.checkMaxRecentCommits(maxRecentCommits);
             return new FileLogConfig(this);
         }
     }

@@ -3,6 +3,7 @@ package dev.concord.recovery.log.file;
 import dev.concord.recovery.log.CommitDecision;
 import dev.concord.recovery.log.HeuristicRecord;
 import dev.concord.recovery.log.LogException;
+import dev.concord.recovery.log.RecentCommits;
 import dev.concord.recovery.log.TransactionLog;
 import dev.concord.recovery.xid.Gtrid;
 import java.io.IOException;
@@ -54,23 +55,46 @@ import java.util.concurrent.locks.ReentrantLock;
  * decision whose caller was told it failed; if even that fails, message CLOG-107 says which bytes to check.
  * Records reported durable before the failure stay durable.
  *
+ * <h2>Recent commits</h2>
+ * The END record is the durable outcome of a logged commit: it carries its time, and for
+ * {@link FileLogConfig#commitRetention()} after it the transaction is listed by {@link #recentCommits()}, across
+ * restarts and segment releases. Until then it is a live record like an unfinished decision, carried forward as a
+ * compact {@link LogRecord.RecentCommit} (gtrid and END time, at most 72 bytes). At most
+ * {@link FileLogConfig#maxRecentCommits()} are kept; beyond that the oldest END is dropped. Whatever leaves the
+ * recent commits (aged out, pruned in steps of a sixteenth of the retention, or dropped by the cap) raises the
+ * horizon to its END time; the horizon is written as a {@link LogRecord.CommitHorizon} record, and no segment is
+ * released while a forgotten END is not yet covered by one, so a reopened log — even one reopened with a longer
+ * retention — never lists less than its horizon promises. See {@link LiveState}.
+ *
  * <h2>Segment release and the disk bound</h2>
  * The oldest segments are deleted, oldest first, as soon as none of them holds the newest copy of a live record (a
- * decision without END, a heuristic not forgotten). When more than {@code maxSegments} segments hold data, the live
- * records of the oldest are carried forward — re-written, forced, into the current segment with their original
- * serial — and the oldest is then deleted. Only a prefix of the log is ever deleted, so an END can never be
- * dropped while the decision it ends survives. <b>Bound:</b> while the live records take less than half a
- * segment, the directory holds at most {@code maxSegments + 2} segment files ({@code maxSegments} with data, one
- * more between a rotation and the release it triggers, and the pre-allocated next one), i.e. at most
- * {@code (maxSegments + 2) × segmentSize} bytes. Larger live sets are still carried forward, never dropped; the log
- * then needs about one more segment per segment's worth of live records, and says so once (CLOG-110).
+ * decision without END, a heuristic not forgotten, a recent commit, the newest horizon). The current segment is
+ * forced first, so that the unforced END records that made them dead are durable before what they supersede
+ * disappears: a crash can then never lose both a decision and its END. When more than {@code maxSegments}
+ * segments hold data, the live records of the oldest are carried forward — re-written, forced, into the current
+ * segment (decisions and heuristics with their original serial) — and the oldest is then deleted. Only a prefix of
+ * the log is ever deleted, so an END can never be dropped while the decision it ends survives. <b>Disk bound:</b>
+ * while the live records take less than half a segment, the directory holds at most {@code maxSegments + 2}
+ * segment files ({@code maxSegments} with data, one more between a rotation and the release it triggers, and the
+ * pre-allocated next one), i.e. at most {@code (maxSegments + 2) × segmentSize} bytes. Recent commits add at most
+ * {@code maxRecentCommits × 72} bytes to the live records (7.2 MB at the default cap, under half of the default
+ * 16 MiB segment; configure a smaller cap or larger segments together). Larger live sets are still carried forward,
+ * never dropped; the log then needs about one more segment per segment's worth of live records, and says so once
+ * (CLOG-110).
+ *
+ * <h2>Memory bound</h2>
+ * Besides the write buffer, the log holds its live records in memory: the unfinished decisions and heuristics, and
+ * at most {@code maxRecentCommits} recent commits of about 270 to 340 bytes each (measured, short to longest node
+ * id), i.e. at most about 35 MB at the default cap.
  *
  * <h2>Opening</h2>
  * Opening replays every segment in order (see {@link LogReplay} for how torn tails and corruption are told apart),
  * truncates a torn tail to the last good record, and fails on corruption in the middle unless
  * {@link FileLogConfig#discardCorruptRecords()} is set; with it, the damaged bytes are discarded, each discard is
  * logged and listed in {@link #replayReport()}, and the live records are re-written into a fresh segment so that
- * the damaged ones can be deleted and the next open is clean.
+ * the damaged ones can be deleted and the next open is clean. Segments of format version 1, whose END records carry
+ * no time, are read as they are: such an END finishes its decision, cannot be listed as a recent commit, and
+ * raises the horizon to the time of the open; new records then go into a new segment of the current version.
  *
  * <h2>Messages</h2>
  * Logged through {@link System.Logger} under this class's name, each with a stable id: CLOG-101 torn tail
@@ -149,6 +173,8 @@ public final class FileTransactionLog implements TransactionLog {
     private LogException failure;
     private int carriesInFlight;
     private boolean boundWarned;
+    /** The highest commit horizon queued for writing (or read back at open). */
+    private long horizonQueued;
 
     // Owned by the thread that set flushing (the lock hands it over), or by open and close.
     private Segment current;
@@ -165,6 +191,7 @@ public final class FileTransactionLog implements TransactionLog {
         this.directoryLock = directoryLock;
         this.replayReport = replay.report();
         this.state = replay.state();
+        this.horizonQueued = state.horizonWritten();
         this.preallocator = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "concord-log-preallocate-" + config.directory().getFileName());
             t.setDaemon(true);
@@ -221,6 +248,10 @@ public final class FileTransactionLog implements TransactionLog {
             Path path = files.pathOf(last);
             if (replay.discardedCorruption()) {
                 // Nothing more goes into a damaged log; its live records move to a fresh segment below.
+                segments.addLast(new Segment(last, path, 0, null, 0));
+                current = files.create(last + 1, config.segmentSize());
+            } else if (replay.lastVersion() != LogRecordCodec.FORMAT_VERSION) {
+                // A segment's records are all of its header's version: new records go into a new segment.
                 segments.addLast(new Segment(last, path, 0, null, 0));
                 current = files.create(last + 1, config.segmentSize());
             } else {
@@ -281,8 +312,9 @@ public final class FileTransactionLog implements TransactionLog {
         lock.lock();
         try {
             checkWritable();
-            Pending p = newPending(new LogRecord.End(gtrid), null);
-            state.end(gtrid);
+            long endedAt = config.clock().millis();
+            Pending p = newPending(new LogRecord.End(gtrid, endedAt), null);
+            state.end(gtrid, endedAt);
             writeUnforced(enqueue(p), "END of " + gtrid);
         } finally {
             lock.unlock();
@@ -340,9 +372,27 @@ public final class FileTransactionLog implements TransactionLog {
         }
     }
 
+    /**
+     * The decisions that ended inside the commit retention window, oldest END first, and the horizon (see
+     * {@link RecentCommits}). Includes ENDs not yet forced. A snapshot, built in time linear in the
+     * number of remembered commits: meant for opening an outcome index, not for every query.
+     */
+    @Override
+    public RecentCommits recentCommits() {
+        lock.lock();
+        try {
+            return state.recentCommits(config.clock().millis());
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ------------------------------------------------------------------------------------------- observability
 
-    /** Forces of segment data so far (commit rounds, segment switches, close); not those of pre-allocation. */
+    /**
+     * Forces of segment data so far (commit rounds, segment switches, segment releases, close); not those of
+     * pre-allocation.
+     */
     public long forceCount() {
         return forces.get();
     }
@@ -562,6 +612,7 @@ public final class FileTransactionLog implements TransactionLog {
 
     /** Writes everything queued; forces when any of it must be durable. Called and returns with the lock held. */
     private void round(boolean forceAnyway) {
+        maintainRecentCommits();
         Batch batch = queue;
         queue = new Batch();
         boolean force = forceAnyway || batch.forced > 0;
@@ -616,6 +667,19 @@ public final class FileTransactionLog implements TransactionLog {
         }
     }
 
+    /**
+     * Ages out recent commits (in steps) and, when anything left them since the last horizon record was queued,
+     * queues a new one into the round that is about to start. Lock held.
+     */
+    private void maintainRecentCommits() {
+        state.pruneCommits(config.clock().millis(), false);
+        long target = state.horizonTarget();
+        if (target > horizonQueued) {
+            enqueue(new Pending(new LogRecord.CommitHorizon(target), false, null, null));
+            horizonQueued = target;
+        }
+    }
+
     private void writeChunk(long chunkStart) throws IOException {
         if (buffer.position() == 0) {
             return;
@@ -660,6 +724,10 @@ public final class FileTransactionLog implements TransactionLog {
                     state.putDecision(d.serial(), d.decision(), p.frame.length, segment);
                 } else if (p.record instanceof LogRecord.Heuristic h) {
                     state.putHeuristic(h.serial(), h.heuristic(), p.frame.length, segment);
+                } else if (p.record instanceof LogRecord.End e) {
+                    state.endWritten(e.gtrid(), e.endedAtMillis(), segment);
+                } else if (p.record instanceof LogRecord.CommitHorizon h) {
+                    state.horizonWritten(h.horizonMillis(), p.frame.length, segment);
                 }
             }
         } finally {
@@ -803,8 +871,11 @@ public final class FileTransactionLog implements TransactionLog {
             return;
         }
         long oldestLive = state.oldestLiveSegment();
+        // While a commit that left the recent commits is not yet covered by a horizon record in the log, its END
+        // may sit in a segment that is no longer live; nothing is released until the next round writes the horizon.
+        boolean horizonWritten = state.horizonTarget() <= state.horizonWritten();
         List<Segment> released = new ArrayList<>();
-        while (segments.size() > 1 && segments.peekFirst().number < oldestLive) {
+        while (horizonWritten && segments.size() > 1 && segments.peekFirst().number < oldestLive) {
             released.add(segments.pollFirst());
         }
         if (!released.isEmpty()) {
@@ -831,14 +902,26 @@ public final class FileTransactionLog implements TransactionLog {
         }
     }
 
-    /** Deletes released segments without the lock; one that cannot be deleted goes back, with all after it. */
+    /**
+     * Deletes released segments without the lock; one that cannot be deleted goes back, with all after it. The
+     * current segment is forced first: the records that made the released ones dead (END records, which are
+     * written unforced, and horizon records) must be durable before the records they supersede disappear.
+     */
     private void deleteOldestFirst(List<Segment> released) {
         int deleted = 0;
+        IOException forceFailure = null;
         lock.unlock();
         try {
-            for (Segment s : released) {
-                files.delete(s);
-                deleted++;
+            try {
+                forceCurrent();
+            } catch (IOException e) {
+                forceFailure = e;
+            }
+            if (forceFailure == null) {
+                for (Segment s : released) {
+                    files.delete(s);
+                    deleted++;
+                }
             }
         } catch (IOException e) {
             Segment stuck = released.get(deleted);
@@ -852,6 +935,9 @@ public final class FileTransactionLog implements TransactionLog {
         }
         for (int i = released.size() - 1; i >= deleted; i--) {
             segments.addFirst(released.get(i));
+        }
+        if (forceFailure != null) {
+            fail(List.of(), forceFailure); // the written but unforced records may be lost: fence the log
         }
     }
 }

@@ -12,7 +12,8 @@ import java.util.Objects;
  * records into a newer segment before it drops an old one, and the copy keeps the serial, so replay can still
  * report "oldest first" although the copy sits behind younger records in the file.
  */
-public sealed interface LogRecord permits LogRecord.Decision, LogRecord.End, LogRecord.Heuristic, LogRecord.Forget {
+public sealed interface LogRecord permits LogRecord.Decision, LogRecord.End, LogRecord.Heuristic, LogRecord.Forget,
+        LogRecord.RecentCommit, LogRecord.CommitHorizon {
 
     /** The forced commit decision of one transaction. */
     record Decision(long serial, CommitDecision decision) implements LogRecord {
@@ -23,11 +24,23 @@ public sealed interface LogRecord permits LogRecord.Decision, LogRecord.End, Log
         }
     }
 
-    /** Every branch of the transaction acknowledged phase 2; its decision is no longer needed. */
-    record End(Gtrid gtrid) implements LogRecord {
+    /**
+     * Every branch of the transaction acknowledged phase 2: its decision is finished, and the transaction is a
+     * recent commit until {@code endedAtMillis} leaves the commit retention window. END records of format version
+     * 1 carry no time; they are read with {@link #UNKNOWN_TIME}.
+     */
+    record End(Gtrid gtrid, long endedAtMillis) implements LogRecord {
+        /** The time of an END record written in format version 1, which did not record it. */
+        public static final long UNKNOWN_TIME = Long.MIN_VALUE;
+
         /** Checks the parts. */
         public End {
             Objects.requireNonNull(gtrid, "gtrid");
+        }
+
+        /** True for an END read from format version 1. */
+        public boolean timeUnknown() {
+            return endedAtMillis == UNKNOWN_TIME;
         }
     }
 
@@ -47,6 +60,30 @@ public sealed interface LogRecord permits LogRecord.Decision, LogRecord.End, Log
             Objects.requireNonNull(gtrid, "gtrid");
             Objects.requireNonNull(resourceName, "resourceName");
         }
+    }
+
+    /**
+     * The carried-forward copy of an END that is still inside the commit retention window: it keeps the commit
+     * listed once the segment holding the END is released. Unlike an END it finishes no decision, so a copy
+     * written behind a later decision of the same transaction cannot end that decision.
+     */
+    record RecentCommit(Gtrid gtrid, long endedAtMillis) implements LogRecord {
+        /** Checks the parts. */
+        public RecentCommit {
+            Objects.requireNonNull(gtrid, "gtrid");
+            if (endedAtMillis == End.UNKNOWN_TIME) {
+                throw new IllegalArgumentException("a recent commit needs its END time");
+            }
+        }
+    }
+
+    /**
+     * Every ended decision the log has forgotten (aged out of the retention window, or dropped by the cap on
+     * remembered commits) ended at or before {@code horizonMillis}. Written before any segment holding a forgotten
+     * END can be released, and carried forward, so that a reopened log, even one with a longer retention, never
+     * claims to list a commit it forgot.
+     */
+    record CommitHorizon(long horizonMillis) implements LogRecord {
     }
 
     private static void requireSerial(long serial) {

@@ -26,34 +26,50 @@ import java.util.zip.CRC32C;
  * <pre>
  *   int    length   number of bytes after the checksum (type byte + payload), at least 1
  *   int    crc32c   CRC32C over those {@code length} bytes
- *   byte   type     1 DECISION, 2 END, 3 HEURISTIC, 4 FORGET
+ *   byte   type     1 DECISION, 2 END (version 1 only), 3 HEURISTIC, 4 FORGET, 5 END (timed),
+ *                   6 RECENT_COMMIT, 7 COMMIT_HORIZON
  *   byte[] payload
  * </pre>
  * A length of zero never starts a frame: segments are pre-allocated with zeros, so it marks the end of the written
  * data. Payloads (format version {@value #FORMAT_VERSION}, stated in every segment header):
  * <pre>
- *   DECISION   long serial, gtrid, long decidedAtMillis, int branchCount, branch...
- *   END        gtrid
- *   HEURISTIC  long serial, gtrid, branch, byte outcome, string detail, long recordedAtMillis
- *   FORGET     gtrid, string resourceName, int branch
+ *   DECISION        long serial, gtrid, long decidedAtMillis, int branchCount, branch...
+ *   HEURISTIC       long serial, gtrid, branch, byte outcome, string detail, long recordedAtMillis
+ *   FORGET          gtrid, string resourceName, int branch
+ *   END (5)         gtrid, long endedAtMillis
+ *   RECENT_COMMIT   gtrid, long endedAtMillis
+ *   COMMIT_HORIZON  long horizonMillis
  *   gtrid  = byte length, bytes (the binary form of {@link Gtrid})
  *   branch = string resourceName, int branch, int dataLength, bytes recoveryData
  *   string = int length, UTF-8 bytes
  * </pre>
- * Heuristic outcomes have fixed codes (1 COMMITTED, 2 ROLLED_BACK, 3 MIXED, 4 HAZARD), not enum ordinals, so that
- * reordering the enum can never change what an old log means. Decoding rejects anything that is not exactly this
- * layout, including trailing bytes, because a record that only half makes sense is corrupt, not a variant.
+ * Format version 1 had types 1 to 4 only, and its END (type 2) was just the gtrid, without a time. This build
+ * reads segments of both versions and writes version {@value #FORMAT_VERSION}; each record type is accepted only
+ * in the versions that define it, so a type-2 END in a version-2 segment is corruption, as is a type-5 END in a
+ * version-1 one. A version-1 END decodes to an {@link LogRecord.End} with {@link LogRecord.End#UNKNOWN_TIME}, and
+ * such a value encodes back to the version-1 layout (the log itself never writes one).
+ *
+ * <p>Heuristic outcomes have fixed codes (1 COMMITTED, 2 ROLLED_BACK, 3 MIXED, 4 HAZARD), not enum ordinals, so
+ * that reordering the enum can never change what an old log means. Decoding rejects anything that is not exactly
+ * this layout, including trailing bytes, because a record that only half makes sense is corrupt, not a variant.
  */
 public final class LogRecordCodec {
     /** The version of this record format, written in every segment header. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
+    /** The oldest format version this build reads. */
+    public static final int OLDEST_READABLE_VERSION = 1;
     /** Bytes before the type byte: the length and the checksum. */
     public static final int FRAME_HEADER_BYTES = 8;
 
     static final byte TYPE_DECISION = 1;
-    static final byte TYPE_END = 2;
+    /** The END of format version 1: gtrid only. */
+    static final byte TYPE_END_V1 = 2;
     static final byte TYPE_HEURISTIC = 3;
     static final byte TYPE_FORGET = 4;
+    static final byte TYPE_END = 5;
+    static final byte TYPE_RECENT_COMMIT = 6;
+    static final byte TYPE_COMMIT_HORIZON = 7;
+    private static final byte HIGHEST_TYPE = TYPE_COMMIT_HORIZON;
 
     private LogRecordCodec() {
     }
@@ -73,8 +89,18 @@ public final class LogRecordCodec {
                     writeBranch(out, b);
                 }
             } else if (record instanceof LogRecord.End e) {
-                out.writeByte(TYPE_END);
+                out.writeByte(e.timeUnknown() ? TYPE_END_V1 : TYPE_END);
                 writeGtrid(out, e.gtrid());
+                if (!e.timeUnknown()) {
+                    out.writeLong(e.endedAtMillis());
+                }
+            } else if (record instanceof LogRecord.RecentCommit r) {
+                out.writeByte(TYPE_RECENT_COMMIT);
+                writeGtrid(out, r.gtrid());
+                out.writeLong(r.endedAtMillis());
+            } else if (record instanceof LogRecord.CommitHorizon h) {
+                out.writeByte(TYPE_COMMIT_HORIZON);
+                out.writeLong(h.horizonMillis());
             } else if (record instanceof LogRecord.Heuristic h) {
                 HeuristicRecord r = h.heuristic();
                 out.writeByte(TYPE_HEURISTIC);
@@ -101,13 +127,27 @@ public final class LogRecordCodec {
         return frame;
     }
 
+    /** The frame length of a {@link LogRecord.RecentCommit} (and of a timed END) of this transaction. */
+    static int recentCommitFrameBytes(Gtrid gtrid) {
+        return FRAME_HEADER_BYTES + 1 + 1 + gtrid.length() + 8;
+    }
+
     /**
-     * Decodes one complete frame.
+     * Decodes one complete frame of the current format version.
      *
      * @throws CorruptRecordException if the bytes are not exactly one valid frame
      */
     public static LogRecord decode(byte[] frame) throws CorruptRecordException {
-        FrameRead read = read(frame, 0, frame.length);
+        return decode(frame, FORMAT_VERSION);
+    }
+
+    /**
+     * Decodes one complete frame read from a segment of the given format version.
+     *
+     * @throws CorruptRecordException if the bytes are not exactly one valid frame of that version
+     */
+    public static LogRecord decode(byte[] frame, int version) throws CorruptRecordException {
+        FrameRead read = read(frame, 0, frame.length, version);
         if (read.record() == null) {
             throw new CorruptRecordException(read.problem());
         }
@@ -124,11 +164,17 @@ public final class LogRecordCodec {
         }
     }
 
-    /**
-     * Reads the frame that starts at {@code offset}, using only bytes before {@code limit}. Never throws for bad
-     * input: replay calls it on damaged bytes and at every offset of a damaged region.
-     */
+    /** Reads a frame of the current format version; see {@link #read(byte[], int, int, int)}. */
     static FrameRead read(byte[] bytes, int offset, int limit) {
+        return read(bytes, offset, limit, FORMAT_VERSION);
+    }
+
+    /**
+     * Reads the frame that starts at {@code offset}, using only bytes before {@code limit}, as a record of a
+     * segment of format {@code version}. Never throws for bad input: replay calls it on damaged bytes and at every
+     * offset of a damaged region.
+     */
+    static FrameRead read(byte[] bytes, int offset, int limit, int version) {
         if (limit - offset < FRAME_HEADER_BYTES) {
             return FrameRead.bad("only " + Math.max(0, limit - offset) + " bytes left, a frame header needs "
                     + FRAME_HEADER_BYTES);
@@ -144,6 +190,9 @@ public final class LogRecordCodec {
         int start = offset + FRAME_HEADER_BYTES;
         if (buf.getInt(offset + 4) != crcOf(bytes, start, length)) {
             return FrameRead.bad("checksum mismatch");
+        }
+        if (!typeExistsIn(bytes[start], version)) {
+            return FrameRead.bad("record type " + bytes[start] + " does not exist in log format version " + version);
         }
         try {
             return new FrameRead(decodeBody(ByteBuffer.wrap(bytes, start, length).slice()),
@@ -163,7 +212,17 @@ public final class LogRecordCodec {
             return false;
         }
         byte type = bytes[offset + FRAME_HEADER_BYTES];
-        return type >= TYPE_DECISION && type <= TYPE_FORGET;
+        return type >= TYPE_DECISION && type <= HIGHEST_TYPE;
+    }
+
+    /** True when records of this type may appear in a segment of this format version. */
+    static boolean typeExistsIn(byte type, int version) {
+        return switch (type) {
+            case TYPE_DECISION, TYPE_HEURISTIC, TYPE_FORGET -> version == 1 || version == 2;
+            case TYPE_END_V1 -> version == 1;
+            case TYPE_END, TYPE_RECENT_COMMIT, TYPE_COMMIT_HORIZON -> version == 2;
+            default -> true; // unknown types are reported as such by the decoder
+        };
     }
 
     /**
@@ -213,7 +272,10 @@ public final class LogRecordCodec {
                     }
                     record = new LogRecord.Decision(serial, new CommitDecision(gtrid, decidedAt, branches));
                 }
-                case TYPE_END -> record = new LogRecord.End(readGtrid(in));
+                case TYPE_END_V1 -> record = new LogRecord.End(readGtrid(in), LogRecord.End.UNKNOWN_TIME);
+                case TYPE_END -> record = new LogRecord.End(readGtrid(in), readTime(in));
+                case TYPE_RECENT_COMMIT -> record = new LogRecord.RecentCommit(readGtrid(in), readTime(in));
+                case TYPE_COMMIT_HORIZON -> record = new LogRecord.CommitHorizon(in.getLong());
                 case TYPE_HEURISTIC -> {
                     long serial = readSerial(in);
                     Gtrid gtrid = readGtrid(in);
@@ -245,6 +307,14 @@ public final class LogRecordCodec {
             throw new CorruptRecordException("negative serial " + serial);
         }
         return serial;
+    }
+
+    private static long readTime(ByteBuffer in) throws CorruptRecordException {
+        long millis = in.getLong();
+        if (millis == LogRecord.End.UNKNOWN_TIME) {
+            throw new CorruptRecordException("END time " + millis + " is the marker of an untimed END");
+        }
+        return millis;
     }
 
     private static void writeGtrid(DataOutputStream out, Gtrid gtrid) throws IOException {

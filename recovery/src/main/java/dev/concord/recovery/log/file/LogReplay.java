@@ -20,19 +20,22 @@ import java.util.List;
  * length where non-zero bytes follow in the same segment counts as damage too, so a flipped bit that zeroes a
  * length cannot hide the records behind it. A damaged last record is indistinguishable from a torn write; it is
  * truncated like one, and logged.
+ *
+ * <p>Each segment is read in the format version its header states (1 or 2). Recent commits are pruned to the
+ * retention window as of the open, and capped, once everything is read.
  */
 final class LogReplay {
 
     /** The outcome of replay. */
-    record Result(LiveState state, List<Long> segments, long lastDataEnd, long lastSize, ReplayReport report,
-                  boolean discardedCorruption) {
+    record Result(LiveState state, List<Long> segments, long lastDataEnd, long lastSize, int lastVersion,
+                  ReplayReport report, boolean discardedCorruption) {
     }
 
     private record BadRegion(int offset, int end, String detail, boolean followedInSegment) {
     }
 
     private record Scanned(long number, Path path, int size, int writtenEnd, int dataEnd, int records,
-                           String headerProblem, List<BadRegion> bad) {
+                           int version, String headerProblem, List<BadRegion> bad) {
         boolean holdsData() {
             return records > 0 || (headerProblem != null && writtenEnd > 0);
         }
@@ -40,13 +43,16 @@ final class LogReplay {
 
     private final FileLogConfig config;
     private final SegmentFiles files;
-    private final LiveState state = new LiveState();
+    private final LiveState state;
+    private final long openMillis;
     private final List<ReplayReport.Discard> torn = new ArrayList<>();
     private final List<ReplayReport.Discard> corrupt = new ArrayList<>();
 
     private LogReplay(FileLogConfig config, SegmentFiles files) {
         this.config = config;
         this.files = files;
+        this.state = new LiveState(config.commitRetention().toMillis(), config.maxRecentCommits());
+        this.openMillis = config.clock().millis();
     }
 
     static Result run(FileLogConfig config, SegmentFiles files) throws LogException, IOException {
@@ -88,10 +94,12 @@ final class LogReplay {
             LogMessage.TORN_TAIL_TRUNCATED.log("truncated an interrupted write at the end of the log, "
                     + d.length() + " bytes zeroed: " + d);
         }
+        state.pruneCommits(openMillis, true);
         List<ReplayReport.Discard> all = new ArrayList<>(corrupt);
         all.addAll(torn);
         Scanned last = scanned.isEmpty() ? null : scanned.get(scanned.size() - 1);
         return new Result(state, numbers, last == null ? 0 : last.dataEnd(), last == null ? 0 : last.size(),
+                last == null ? LogRecordCodec.FORMAT_VERSION : last.version(),
                 new ReplayReport(numbers.size(), records, all), !corrupt.isEmpty());
     }
 
@@ -131,22 +139,25 @@ final class LogReplay {
         }
         String headerProblem = SegmentFiles.headerProblem(path, bytes, number);
         if (headerProblem != null) {
-            return new Scanned(number, path, size, writtenEnd, SegmentFiles.HEADER_BYTES, 0, headerProblem, List.of());
+            // Such a segment is either given a current header (an all-zero file) or refused / discarded as corrupt.
+            return new Scanned(number, path, size, writtenEnd, SegmentFiles.HEADER_BYTES, 0,
+                    LogRecordCodec.FORMAT_VERSION, headerProblem, List.of());
         }
+        int version = SegmentFiles.versionOf(bytes);
         List<BadRegion> bad = new ArrayList<>();
         int records = 0;
         int position = SegmentFiles.HEADER_BYTES;
         int dataEnd = position;
         while (position < writtenEnd) {
-            LogRecordCodec.FrameRead frame = LogRecordCodec.read(bytes, position, size);
+            LogRecordCodec.FrameRead frame = LogRecordCodec.read(bytes, position, size, version);
             if (frame.record() != null) {
-                state.replay(frame.record(), frame.frameLength(), number);
+                state.replay(frame.record(), frame.frameLength(), number, openMillis);
                 records++;
                 position += frame.frameLength();
                 dataEnd = position;
                 continue;
             }
-            int next = nextValidFrame(bytes, position + 1, writtenEnd, size);
+            int next = nextValidFrame(bytes, position + 1, writtenEnd, size, version);
             int end = next < 0 ? writtenEnd : next;
             bad.add(new BadRegion(position, end, frame.problem() + "; the region holds "
                     + LogRecordCodec.describeDamaged(bytes, position, end), next >= 0));
@@ -155,14 +166,14 @@ final class LogReplay {
             }
             position = next;
         }
-        return new Scanned(number, path, size, writtenEnd, dataEnd, records, null, bad);
+        return new Scanned(number, path, size, writtenEnd, dataEnd, records, version, null, bad);
     }
 
     /** The first offset in {@code [from, to)} where a valid frame starts, or -1. Only runs over damaged bytes. */
-    private static int nextValidFrame(byte[] bytes, int from, int to, int size) {
+    private static int nextValidFrame(byte[] bytes, int from, int to, int size, int version) {
         for (int offset = from; offset < to; offset++) {
             if (LogRecordCodec.plausibleFrameStart(bytes, offset, size)
-                    && LogRecordCodec.read(bytes, offset, size).record() != null) {
+                    && LogRecordCodec.read(bytes, offset, size, version).record() != null) {
                 return offset;
             }
         }

@@ -165,15 +165,20 @@ final class SegmentFiles {
             return "not a Concord log segment";
         }
         int version = buf.getInt(8);
-        if (version != LogRecordCodec.FORMAT_VERSION) {
-            throw new LogException(path + " is in log format version " + version + "; this build reads version "
-                    + LogRecordCodec.FORMAT_VERSION + " only");
+        if (version < LogRecordCodec.OLDEST_READABLE_VERSION || version > LogRecordCodec.FORMAT_VERSION) {
+            throw new LogException(path + " is in log format version " + version + "; this build reads versions "
+                    + LogRecordCodec.OLDEST_READABLE_VERSION + " to " + LogRecordCodec.FORMAT_VERSION + " only");
         }
         long number = buf.getLong(12);
         if (number != expectedNumber) {
             return "header says segment " + number + " but the file name says " + expectedNumber;
         }
         return null;
+    }
+
+    /** The format version in a header that {@link #headerProblem} accepted. */
+    static int versionOf(byte[] header) {
+        return ByteBuffer.wrap(header).getInt(8);
     }
 
     static long writeFully(FileChannel channel, ByteBuffer buf, long position) throws IOException {

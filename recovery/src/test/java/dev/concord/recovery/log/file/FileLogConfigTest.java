@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import dev.concord.recovery.log.RecentCommits;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
@@ -22,6 +24,34 @@ class FileLogConfigTest {
         assertEquals(16 << 20, config.segmentSize());
         assertEquals(4, config.maxSegments());
         assertFalse(config.discardCorruptRecords());
+    }
+
+    @Test
+    void commitsAreRememberedTenMinutesUpToAHundredThousandByDefault() {
+        FileLogConfig config = FileLogConfig.builder(DIR).build();
+        assertEquals(Duration.ofMinutes(10), config.commitRetention());
+        assertEquals(100_000, config.maxRecentCommits());
+    }
+
+    @Test
+    void commitRetentionOutsideTheAcceptedRangeIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FileLogConfig.builder(DIR).commitRetention(Duration.ofMillis(-1)).build());
+        assertTrue(e.getMessage().contains("commitRetention"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> FileLogConfig.builder(DIR)
+                .commitRetention(RecentCommits.MAX_COMMIT_RETENTION.plusMillis(1)).build());
+        assertThrows(NullPointerException.class, () -> FileLogConfig.builder(DIR).commitRetention(null).build());
+        assertEquals(Duration.ZERO, FileLogConfig.builder(DIR).commitRetention(Duration.ZERO).build()
+                .commitRetention(), "zero keeps no commits and is allowed");
+    }
+
+    @Test
+    void maxRecentCommitsOutsideTheAcceptedRangeIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FileLogConfig.builder(DIR).maxRecentCommits(-1).build());
+        assertTrue(e.getMessage().contains("maxRecentCommits"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> FileLogConfig.builder(DIR)
+                .maxRecentCommits(RecentCommits.MAX_MAX_RECENT_COMMITS + 1).build());
     }
 
     @Test
@@ -52,11 +82,14 @@ class FileLogConfigTest {
         Clock clock = Clock.fixed(Instant.EPOCH, ZoneOffset.UTC);
         ChannelOpener opener = new FaultyDisk();
         FileLogConfig config = FileLogConfig.builder(DIR).segmentSize(8192).maxSegments(7)
-                .discardCorruptRecords(true).clock(clock).channelOpener(opener).build();
+                .discardCorruptRecords(true).commitRetention(Duration.ofSeconds(90)).maxRecentCommits(12)
+                .clock(clock).channelOpener(opener).build();
         FileLogConfig copy = config.toBuilder().build();
         assertEquals(8192, copy.segmentSize());
         assertEquals(7, copy.maxSegments());
         assertTrue(copy.discardCorruptRecords());
+        assertEquals(Duration.ofSeconds(90), copy.commitRetention());
+        assertEquals(12, copy.maxRecentCommits());
         assertEquals(clock, copy.clock());
         assertEquals(opener, copy.channelOpener());
     }

@@ -27,6 +27,10 @@ class FileTransactionLogTest {
     @TempDir
     Path directory;
 
+    /** Where copies of the log, as a killed process leaves it, go; a fresh directory per test. */
+    @TempDir
+    Path copies;
+
     private FileLogConfig.Builder config() {
         return FileLogConfig.builder(directory).segmentSize(SEGMENT);
     }
@@ -67,7 +71,7 @@ class FileTransactionLogTest {
             log.forceCommitDecision(decision(2));
             log.writeEnd(gtrid(1));
             // A copy taken while the log is open is what a killed process leaves behind.
-            Path crashed = FileLogFixture.copyLog(directory, directory.resolveSibling(directory.getFileName() + "-c"));
+            Path crashed = FileLogFixture.copyLog(directory, copies.resolve("crashed"));
             try (FileTransactionLog after = FileTransactionLog.open(FileLogConfig.builder(crashed).build())) {
                 assertEquals(List.of(decision(2)), after.unfinishedDecisions());
                 assertTrue(after.replayReport().clean());
@@ -115,11 +119,13 @@ class FileTransactionLogTest {
     @Test
     void closeWritesAndForcesQueuedEndRecords() throws Exception {
         FaultyDisk disk = new FaultyDisk();
-        try (FileTransactionLog log = FileTransactionLog.open(config().channelOpener(disk).build())) {
+        Clock clock = Clock.fixed(Instant.ofEpochMilli(1_700_000_500_000L), ZoneOffset.UTC);
+        LogRecord end = new LogRecord.End(gtrid(1), clock.millis());
+        try (FileTransactionLog log = FileTransactionLog.open(config().channelOpener(disk).clock(clock).build())) {
             log.forceCommitDecision(decision(1));
             log.writeEnd(gtrid(1));
-            assertFalse(disk.durablyHolds(new LogRecord.End(gtrid(1))));
+            assertFalse(disk.durablyHolds(end));
         }
-        assertTrue(disk.durablyHolds(new LogRecord.End(gtrid(1))));
+        assertTrue(disk.durablyHolds(end));
     }
 }

@@ -45,8 +45,65 @@ class LogRecordCodecTest {
     }
 
     @Test
-    void endRoundTrips() throws Exception {
-        assertEquals(new LogRecord.End(gtrid(3)), roundTrip(new LogRecord.End(gtrid(3))));
+    void endRoundTripsWithItsTime() throws Exception {
+        assertEquals(new LogRecord.End(gtrid(3), 1_700_000_000_123L),
+                roundTrip(new LogRecord.End(gtrid(3), 1_700_000_000_123L)));
+    }
+
+    @Test
+    void recentCommitAndCommitHorizonRoundTrip() throws Exception {
+        LogRecord recent = new LogRecord.RecentCommit(gtrid(4), -7);
+        LogRecord horizon = new LogRecord.CommitHorizon(Long.MIN_VALUE + 1);
+        assertEquals(recent, roundTrip(recent));
+        assertEquals(horizon, roundTrip(horizon));
+    }
+
+    @Test
+    void recentCommitFrameBytesIsTheEncodedLengthOfEveryGtridSize() {
+        for (Gtrid g : List.of(Gtrid.of("n", 1, 2), gtrid(1), Gtrid.of("n".repeat(36), 3, 4))) {
+            assertEquals(LogRecordCodec.encode(new LogRecord.RecentCommit(g, 5)).length,
+                    LogRecordCodec.recentCommitFrameBytes(g), g.toString());
+            assertEquals(LogRecordCodec.encode(new LogRecord.End(g, 5)).length,
+                    LogRecordCodec.recentCommitFrameBytes(g), g.toString());
+        }
+    }
+
+    @Test
+    void versionOneEndDecodesWithoutATimeFromAVersionOneSegmentOnly() throws Exception {
+        LogRecord untimed = new LogRecord.End(gtrid(2), LogRecord.End.UNKNOWN_TIME);
+        byte[] frame = LogRecordCodec.encode(untimed);
+        assertEquals(2, frame[8], "type 2, the version-1 END");
+        assertEquals(gtrid(2).length() + 2, frame.length - 8, "type, gtrid length and gtrid: no time");
+        assertEquals(untimed, LogRecordCodec.decode(frame, 1));
+        CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> LogRecordCodec.decode(frame));
+        assertTrue(e.getMessage().contains("does not exist in log format version 2"), e.getMessage());
+    }
+
+    @Test
+    void recordTypesOfVersionTwoAreCorruptionInAVersionOneSegment() {
+        for (LogRecord record : List.of(new LogRecord.End(gtrid(1), 5), new LogRecord.RecentCommit(gtrid(1), 5),
+                new LogRecord.CommitHorizon(5))) {
+            byte[] frame = LogRecordCodec.encode(record);
+            assertThrows(CorruptRecordException.class, () -> LogRecordCodec.decode(frame, 1), record.toString());
+        }
+    }
+
+    @Test
+    void recordsCommonToBothVersionsDecodeInEither() throws Exception {
+        LogRecord decision = new LogRecord.Decision(3, decision(3));
+        LogRecord forget = new LogRecord.Forget(gtrid(3), "orders-db", 1);
+        for (int version = 1; version <= 2; version++) {
+            assertEquals(decision, LogRecordCodec.decode(LogRecordCodec.encode(decision), version));
+            assertEquals(forget, LogRecordCodec.decode(LogRecordCodec.encode(forget), version));
+        }
+    }
+
+    @Test
+    void endTimeEqualToTheUntimedMarkerIsRejected() {
+        byte[] frame = LogRecordCodec.encode(new LogRecord.End(gtrid(1), 0));
+        ByteBuffer.wrap(frame).putLong(frame.length - 8, LogRecord.End.UNKNOWN_TIME);
+        byte[] body = Arrays.copyOfRange(frame, 8, frame.length);
+        assertThrows(CorruptRecordException.class, () -> LogRecordCodec.decode(frameAround(body)));
     }
 
     @Test
@@ -68,22 +125,24 @@ class LogRecordCodecTest {
     @Test
     void longestGtridRoundTrips() throws Exception {
         Gtrid longest = Gtrid.of("n".repeat(36), Long.MAX_VALUE, Long.MIN_VALUE);
-        LogRecord record = new LogRecord.End(longest);
+        LogRecord record = new LogRecord.End(longest, Long.MAX_VALUE);
         assertEquals(record, roundTrip(record));
     }
 
     @Test
     void endRecordHasTheDocumentedLayout() {
         Gtrid g = gtrid(1);
-        byte[] frame = LogRecordCodec.encode(new LogRecord.End(g));
+        byte[] frame = LogRecordCodec.encode(new LogRecord.End(g, 0x0102030405060708L));
         ByteBuffer buf = ByteBuffer.wrap(frame);
         assertEquals(frame.length - LogRecordCodec.FRAME_HEADER_BYTES, buf.getInt(0), "length of type + payload");
         CRC32C crc = new CRC32C();
         crc.update(frame, 8, frame.length - 8);
         assertEquals((int) crc.getValue(), buf.getInt(4), "CRC32C over type + payload");
-        assertEquals(2, frame[8], "type END");
+        assertEquals(5, frame[8], "type END");
         assertEquals(g.length(), frame[9], "gtrid length");
-        assertArrayEquals(g.toBytes(), Arrays.copyOfRange(frame, 10, frame.length));
+        assertArrayEquals(g.toBytes(), Arrays.copyOfRange(frame, 10, 10 + g.length()));
+        assertEquals(0x0102030405060708L, buf.getLong(10 + g.length()), "END time");
+        assertEquals(10 + g.length() + 8, frame.length);
     }
 
     @Test
@@ -124,7 +183,7 @@ class LogRecordCodecTest {
 
     @Test
     void bytesAfterTheFrameAreRejected() {
-        byte[] frame = LogRecordCodec.encode(new LogRecord.End(gtrid(1)));
+        byte[] frame = LogRecordCodec.encode(new LogRecord.End(gtrid(1), 1));
         byte[] longer = Arrays.copyOf(frame, frame.length + 1);
         assertThrows(CorruptRecordException.class, () -> LogRecordCodec.decode(longer));
     }
@@ -146,7 +205,7 @@ class LogRecordCodecTest {
 
     @Test
     void trailingBytesInsideAFrameAreRejectedEvenWithAValidChecksum() {
-        byte[] end = LogRecordCodec.encode(new LogRecord.End(gtrid(1)));
+        byte[] end = LogRecordCodec.encode(new LogRecord.End(gtrid(1), 1));
         byte[] body = Arrays.copyOf(Arrays.copyOfRange(end, 8, end.length), end.length - 8 + 2);
         assertThrows(CorruptRecordException.class, () -> LogRecordCodec.decode(frameAround(body)));
     }

@@ -21,14 +21,24 @@ import org.junit.jupiter.api.io.TempDir;
 class SegmentRotationTest {
     private static final int SEGMENT = 4096;
     private static final int MAX_SEGMENTS = 3;
+    /**
+     * Remembered commits kept small enough (16 x 45 bytes) that the live set stays under half a segment, the
+     * condition of the disk bound; the default cap would hold every END of these tests.
+     */
+    private static final int RECENT_COMMITS = 16;
     /** The bound stated in {@link FileTransactionLog}: maxSegments + 2 files. */
     private static final int MAX_FILES = MAX_SEGMENTS + 2;
 
     @TempDir
     Path directory;
 
+    /** Where copies of the log, as a killed process leaves it, go; a fresh directory per test. */
+    @TempDir
+    Path copies;
+
     private FileLogConfig config() {
-        return FileLogConfig.builder(directory).segmentSize(SEGMENT).maxSegments(MAX_SEGMENTS).build();
+        return FileLogConfig.builder(directory).segmentSize(SEGMENT).maxSegments(MAX_SEGMENTS)
+                .maxRecentCommits(RECENT_COMMITS).build();
     }
 
     private void assertBounded(FileTransactionLog log) {
@@ -82,7 +92,7 @@ class SegmentRotationTest {
                     live.remove(decision(100_300));
                 }
                 if (i == 1200) {
-                    Path crashed = FileLogFixture.copyLog(directory, directory.resolveSibling("crashed"));
+                    Path crashed = FileLogFixture.copyLog(directory, copies.resolve("crashed"));
                     try (FileTransactionLog copy = FileTransactionLog.open(FileLogConfig.builder(crashed)
                             .segmentSize(SEGMENT).build())) {
                         assertEquals(live, copy.unfinishedDecisions(), "a killed process leaves them readable");
