@@ -1,47 +1,42 @@
 package dev.concord.service;
 
-import dev.concord.coordinator.Coordinator;
-import dev.concord.coordinator.CoordinatorConfig;
-import dev.concord.coordinator.RecoveryManager;
-import dev.concord.coordinator.ResourceRegistry;
-import dev.concord.coordinator.jta.ConcordTransactionManager;
-import dev.concord.recovery.log.LogException;
-import dev.concord.recovery.log.TransactionLog;
-import dev.concord.recovery.log.file.FileLogConfig;
-import dev.concord.recovery.log.file.FileTransactionLog;
+import dev.concord.service.config.ConfigException;
+import dev.concord.service.config.ConfigLoader;
+import dev.concord.service.config.ServiceConfig;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The coordinator process. Opens the durable transaction log in the data directory, starts the engine and the
- * recovery manager (a pass at start, then every 30 s), checks the engine with one empty transaction and runs until
- * it is stopped (SIGTERM or Ctrl-C), closing the log on the way out.
+ * The coordinator process: {@code java -jar concord-service.jar [--config FILE] [--check]}.
  *
- * <p>Options: {@code --node-id ID} (default {@code concord-1}), {@code --data-dir DIR} (default {@code data}),
- * {@code --check} (start, check and exit).
+ * <p>Reads the configuration (the YAML file, then {@code CONCORD_*} environment overrides; see
+ * {@link ConfigLoader}), starts the {@link ConcordService} and runs until it is stopped (SIGTERM or Ctrl-C), then
+ * shuts down gracefully. Without {@code --config} it runs on defaults: data directory {@code data}, port 8080 on
+ * 127.0.0.1, no resources, and a generated admin token in {@code data/admin.token}. {@code --check} starts, prints
+ * where it listens and stops again. Exit status: 0 after a normal stop, 1 when the service cannot start, 2 for a
+ * usage or configuration error.
  */
 public final class Main {
+    private static final String USAGE = "usage: java -jar concord-service.jar [--config FILE] [--check]";
+
     private Main() {
     }
 
-    public static void main(String[] args) throws Exception {
-        String nodeId = "concord-1";
-        Path dataDir = Path.of("data");
+    /** Entry point. */
+    public static void main(String[] args) throws InterruptedException {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format",
+                    "%1$tF %1$tT.%1$tL %4$s %3$s %5$s%6$s%n");
+        }
+        Path configFile = null;
         boolean checkOnly = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--node-id" -> {
+                case "--config", "-c" -> {
                     if (i + 1 >= args.length) {
-                        usage("--node-id needs a value");
+                        usage("--config needs a file");
                     }
-                    nodeId = args[++i];
-                }
-                case "--data-dir" -> {
-                    if (i + 1 >= args.length) {
-                        usage("--data-dir needs a value");
-                    }
-                    dataDir = Path.of(args[++i]);
+                    configFile = Path.of(args[++i]);
                 }
                 case "--check" -> checkOnly = true;
                 case "-h", "--help" -> {
@@ -51,49 +46,42 @@ public final class Main {
                 default -> usage("unknown option " + args[i]);
             }
         }
-        CoordinatorConfig config;
+        ServiceConfig config;
         try {
-            config = CoordinatorConfig.builder().nodeId(nodeId).build();
-        } catch (IllegalArgumentException e) {
-            usage(e.getMessage());
+            config = ConfigLoader.load(configFile, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("concord: configuration error: " + e.getMessage());
+            System.exit(2);
             return;
         }
-        TransactionLog log;
+        ConcordService service;
         try {
-            log = FileTransactionLog.open(FileLogConfig.builder(dataDir.resolve("log")).build());
-        } catch (LogException e) {
-            System.err.println("concord: cannot open the transaction log in " + dataDir.resolve("log") + ": "
-                    + e.getMessage());
+            service = ConcordService.start(config, ConcordService.Options.defaults());
+        } catch (ConcordService.StartupException e) {
+            System.err.println("concord: cannot start: " + e.getMessage());
             System.exit(1);
             return;
         }
-        Coordinator coordinator = new Coordinator(config, log, new ResourceRegistry());
-        RecoveryManager recovery = new RecoveryManager(coordinator, log);
-        RecoveryManager.Report first = recovery.recover();
-        ConcordTransactionManager tm = new ConcordTransactionManager(coordinator);
-        tm.begin();
-        tm.commit();
-        System.out.println("concord: node " + nodeId + " started with log " + dataDir.resolve("log") + "; recovery: "
-                + first + "; engine check transaction committed");
+        System.out.println("concord: node " + service.config().nodeId() + " listening on " + service.baseUri()
+                + " with " + service.config().databases().size() + " database resource(s); data in "
+                + service.config().dataDir() + "; recovery at start: " + service.firstRecovery());
+        if (service.generatedTokenFile() != null) {
+            System.out.println("concord: no token is configured; the admin token is in "
+                    + service.generatedTokenFile());
+        }
         if (checkOnly) {
-            coordinator.close();
-            log.close();
+            service.close();
             return;
         }
-        recovery.start(Duration.ofSeconds(30));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            recovery.close();
-            coordinator.close();
-            log.close();
+            System.out.println("concord: stopping (grace " + service.config().shutdownGrace().toSeconds() + " s)");
+            service.close();
             System.out.println("concord: stopped");
             stopped.countDown();
         }, "concord-shutdown"));
-        System.out.println("concord: running; stop with Ctrl-C");
         stopped.await();
     }
-
-    private static final String USAGE = "usage: concord [--node-id ID] [--data-dir DIR] [--check]";
 
     private static void usage(String problem) {
         System.err.println("concord: " + problem);

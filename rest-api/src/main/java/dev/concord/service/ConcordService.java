@@ -1,0 +1,334 @@
+package dev.concord.service;
+
+import dev.concord.coordinator.Coordinator;
+import dev.concord.coordinator.CoordinatorConfig;
+import dev.concord.coordinator.CoordinatorListener;
+import dev.concord.coordinator.GlobalTransaction;
+import dev.concord.coordinator.RecoveryManager;
+import dev.concord.coordinator.ResourceRegistry;
+import dev.concord.recovery.log.LogException;
+import dev.concord.recovery.log.file.ChannelOpener;
+import dev.concord.recovery.log.file.FileLogConfig;
+import dev.concord.recovery.log.file.FileTransactionLog;
+import dev.concord.service.config.Scope;
+import dev.concord.service.config.ServiceConfig;
+import dev.concord.service.core.AuditLog;
+import dev.concord.service.core.HealthService;
+import dev.concord.service.core.MonitoredLogWriter;
+import dev.concord.service.core.RecoveryAdmin;
+import dev.concord.service.core.ServiceMetrics;
+import dev.concord.service.core.TransactionDirectory;
+import dev.concord.service.core.TransactionService;
+import dev.concord.service.http.ApiServer;
+import dev.concord.xa.jdbc.JdbcResourceConfig;
+import dev.concord.xa.jdbc.JdbcXaResource;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The coordinator service, assembled: the durable log in the data directory, the configured database resources,
+ * the engine, recovery (a pass at start, then periodic), the audit log, metrics, and the HTTP API.
+ *
+ * <p><b>Shutdown</b> ({@link #close()}): no new transaction is begun and readiness turns DOWN; the HTTP server
+ * stops accepting and gives requests in progress (a commit, say) the grace period to finish; then the service waits,
+ * within what is left of the grace period, for phase 2 of every decided transaction to finish; then recovery, the
+ * engine and the logs are closed. Whatever phase 2 is still unfinished then is in the log, and recovery finishes it
+ * at the next start.
+ *
+ * <p>When the configuration has no token, an admin token is generated once and kept in {@value #GENERATED_TOKEN_FILE}
+ * in the data directory (owner-readable only); the token itself is never logged.
+ */
+public final class ConcordService implements AutoCloseable {
+    /** The file a generated admin token is kept in, in the data directory. */
+    public static final String GENERATED_TOKEN_FILE = "admin.token";
+
+    private static final System.Logger LOG = System.getLogger(ConcordService.class.getName());
+
+    private final ServiceConfig config;
+    private final FileTransactionLog log;
+    private final Coordinator coordinator;
+    private final RecoveryManager recovery;
+    private final AuditLog audit;
+    private final HealthService health;
+    private final TransactionService transactions;
+    private final ServiceMetrics metrics;
+    private final ApiServer api;
+    private final RecoveryManager.Report firstRecovery;
+    private final Path generatedToken;
+    private boolean closed;
+
+    /**
+     * Options that are not configuration: hooks for tests.
+     *
+     * @param channelOpener opens the log's segment files; null for the default (tests make writes fail with it)
+     * @param clock         the clock of the engine and the service
+     */
+    public record Options(ChannelOpener channelOpener, Clock clock) {
+        /** Production defaults. */
+        public static Options defaults() {
+            return new Options(null, Clock.systemUTC());
+        }
+    }
+
+    private ConcordService(ServiceConfig config, FileTransactionLog log, Coordinator coordinator,
+                           RecoveryManager recovery, AuditLog audit, HealthService health,
+                           TransactionService transactions, ServiceMetrics metrics, ApiServer api,
+                           RecoveryManager.Report firstRecovery, Path generatedToken) {
+        this.config = config;
+        this.log = log;
+        this.coordinator = coordinator;
+        this.recovery = recovery;
+        this.audit = audit;
+        this.health = health;
+        this.transactions = transactions;
+        this.metrics = metrics;
+        this.api = api;
+        this.firstRecovery = firstRecovery;
+        this.generatedToken = generatedToken;
+    }
+
+    /**
+     * Starts the service.
+     *
+     * @throws StartupException when something the service needs cannot be had (the message says what)
+     */
+    public static ConcordService start(ServiceConfig config, Options options) throws StartupException {
+        Path dataDir = config.dataDir();
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new StartupException("cannot create the data directory " + dataDir + " (dataDir): " + e, e);
+        }
+        Path generatedToken = null;
+        if (config.tokens().isEmpty()) {
+            generatedToken = dataDir.resolve(GENERATED_TOKEN_FILE);
+            config = config.withTokens(List.of(new ServiceConfig.Token("generated-admin",
+                    generatedAdminToken(generatedToken), Scope.ADMIN)));
+        }
+        FileLogConfig.Builder logConfig = FileLogConfig.builder(dataDir.resolve("log"));
+        if (options.channelOpener() != null) {
+            logConfig.channelOpener(options.channelOpener());
+        }
+        FileTransactionLog log;
+        try {
+            log = FileTransactionLog.open(logConfig.clock(options.clock()).build());
+        } catch (LogException e) {
+            throw new StartupException("cannot open the transaction log in " + dataDir.resolve("log") + ": "
+                    + e.getMessage(), e);
+        }
+        List<AutoCloseable> opened = new ArrayList<>();
+        opened.add(log);
+        try {
+            ServiceMetrics metrics = new ServiceMetrics();
+            TransactionDirectory directory = new TransactionDirectory(config.transactions().retainFinished(),
+                    config.transactions().retainFinishedFor(), options.clock());
+            ResourceRegistry registry = new ResourceRegistry();
+            for (JdbcResourceConfig db : config.databases()) {
+                registry.register(new JdbcXaResource(db));
+            }
+            MonitoredLogWriter writer = new MonitoredLogWriter(log, metrics);
+            CoordinatorConfig engineConfig = CoordinatorConfig.builder().nodeId(config.nodeId())
+                    .defaultTimeout(config.transactions().defaultTimeout())
+                    .maxTimeout(config.transactions().maxTimeout()).clock(options.clock()).build();
+            Coordinator coordinator = new Coordinator(engineConfig, writer, registry, both(directory, metrics));
+            opened.add(0, coordinator);
+            metrics.bind(coordinator, log);
+            RecoveryManager recovery = new RecoveryManager(coordinator, log);
+            opened.add(0, recovery);
+            RecoveryManager.Report first = recovery.recover();
+            recovery.start(config.recoveryInterval());
+            AuditLog audit;
+            try {
+                audit = AuditLog.open(dataDir.resolve("audit.log"), options.clock());
+            } catch (IOException e) {
+                throw new StartupException("cannot open the audit log " + dataDir.resolve("audit.log") + ": " + e, e);
+            }
+            opened.add(0, audit);
+            TransactionService transactions = new TransactionService(coordinator, directory, metrics, options.clock());
+            RecoveryAdmin admin = new RecoveryAdmin(coordinator, recovery, log, audit, transactions, options.clock());
+            HealthService health = new HealthService(writer, dataDir.resolve("log"), registry, Duration.ofSeconds(5));
+            opened.add(0, health);
+            ApiServer api;
+            try {
+                api = ApiServer.start(config, new ApiServer.Services(transactions, admin, health, metrics),
+                        config.shutdownGrace());
+            } catch (Exception e) {
+                throw new StartupException("cannot start the HTTP server on " + config.http().host() + ":"
+                        + config.http().port() + ": " + e.getMessage(), e);
+            }
+            return new ConcordService(config, log, coordinator, recovery, audit, health, transactions, metrics, api,
+                    first, generatedToken);
+        } catch (StartupException | RuntimeException e) {
+            for (AutoCloseable c : opened) {
+                closeQuietly(c);
+            }
+            throw e instanceof StartupException s ? s : new StartupException(e.getMessage(), e);
+        }
+    }
+
+    private static CoordinatorListener both(CoordinatorListener a, CoordinatorListener b) {
+        return new CoordinatorListener() {
+            @Override
+            public void begun(GlobalTransaction tx) {
+                a.begun(tx);
+                b.begun(tx);
+            }
+
+            @Override
+            public void completed(GlobalTransaction tx) {
+                a.completed(tx);
+                b.completed(tx);
+            }
+        };
+    }
+
+    private static String generatedAdminToken(Path file) throws StartupException {
+        try {
+            if (Files.isRegularFile(file)) {
+                String existing = Files.readString(file, StandardCharsets.US_ASCII).trim();
+                if (existing.length() >= 16) {
+                    return existing;
+                }
+            }
+            byte[] random = new byte[32];
+            new SecureRandom().nextBytes(random);
+            String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp);
+            try {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // Not a POSIX file system: the data directory's own permissions protect the file.
+            }
+            Files.writeString(tmp, token + "\n", StandardCharsets.US_ASCII);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return token;
+        } catch (IOException e) {
+            throw new StartupException("no token is configured and the generated admin token cannot be kept in "
+                    + file + ": " + e, e);
+        }
+    }
+
+    /** The effective configuration (with the generated token, if any). */
+    public ServiceConfig config() {
+        return config;
+    }
+
+    /** The port the API listens on. */
+    public int port() {
+        return api.port();
+    }
+
+    /** The API's base URI, e.g. {@code http://127.0.0.1:8080}. */
+    public String baseUri() {
+        String host = config.http().host();
+        if ("0.0.0.0".equals(host) || "::".equals(host)) {
+            host = "127.0.0.1";
+        }
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return (api.isTls() ? "https" : "http") + "://" + host + ":" + port();
+    }
+
+    /** The file holding the generated admin token, or null when tokens are configured. */
+    public Path generatedTokenFile() {
+        return generatedToken;
+    }
+
+    /** What the recovery pass at start did. */
+    public RecoveryManager.Report firstRecovery() {
+        return firstRecovery;
+    }
+
+    /** The engine, for tests and embedding. */
+    public Coordinator coordinator() {
+        return coordinator;
+    }
+
+    /** The metrics registry. */
+    public ServiceMetrics metrics() {
+        return metrics;
+    }
+
+    /** Stops gracefully, as described on the class; waits at most the configured grace period (plus closing). */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+        transactions.stopBeginning();
+        health.shuttingDown();
+        try {
+            api.close();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "CONCORD-3101 HTTP server stop: {0}", e.toString());
+        }
+        awaitPhaseTwo(deadline);
+        recovery.close();
+        coordinator.close();
+        log.close();
+        audit.close();
+        health.close();
+        LOG.log(Level.INFO, "CONCORD-3103 coordinator {0} stopped", config.nodeId());
+    }
+
+    private void awaitPhaseTwo(long deadline) {
+        List<CompletableFuture<?>> decided = new ArrayList<>();
+        for (GlobalTransaction tx : coordinator.inFlight()) {
+            if (!tx.state().isActive()) {
+                decided.add(tx.completion());
+            }
+        }
+        if (decided.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(decided.toArray(CompletableFuture[]::new))
+                    .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            LOG.log(Level.WARNING, "CONCORD-3102 {0} transaction(s) still in phase 2 at shutdown; recovery "
+                    + "finishes them at the next start", decided.stream().filter(f -> !f.isDone()).count());
+        } catch (ExecutionException e) {
+            LOG.log(Level.WARNING, "CONCORD-3102 phase 2 failed during shutdown: {0}", e.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.log(Level.DEBUG, "closing {0} after a failed start: {1}", c, e.toString());
+        }
+    }
+
+    /** The service could not start; the message says what is missing. */
+    public static final class StartupException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        /** A startup failure. */
+        public StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.concord.service.config;
+
+import dev.concord.xa.jdbc.JdbcResourceConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The service's settings: typed, validated by {@link ConfigLoader} at start, immutable afterwards. Secrets (token
+ * values, passwords) are never part of {@link #toString()}.
+ */
+public final class ServiceConfig {
+    private final String nodeId;
+    private final Path dataDir;
+    private final Http http;
+    private final Transactions transactions;
+    private final Duration recoveryInterval;
+    private final Duration shutdownGrace;
+    private final List<Token> tokens;
+    private final List<JdbcResourceConfig> databases;
+
+    ServiceConfig(String nodeId, Path dataDir, Http http, Transactions transactions, Duration recoveryInterval,
+                  Duration shutdownGrace, List<Token> tokens, List<JdbcResourceConfig> databases) {
+        this.nodeId = nodeId;
+        this.dataDir = dataDir;
+        this.http = http;
+        this.transactions = transactions;
+        this.recoveryInterval = recoveryInterval;
+        this.shutdownGrace = shutdownGrace;
+        this.tokens = List.copyOf(tokens);
+        this.databases = List.copyOf(databases);
+    }
+
+    /** The node id written into every gtrid ({@code nodeId}); recovery touches only this node's XIDs. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** Where the transaction log ({@code log/}) and the audit log ({@code audit.log}) live ({@code dataDir}). */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The HTTP listener ({@code http.*}). */
+    public Http http() {
+        return http;
+    }
+
+    /** Transaction timeouts and the retention of finished transactions ({@code transactions.*}). */
+    public Transactions transactions() {
+        return transactions;
+    }
+
+    /** Time between two recovery passes ({@code recovery.interval}). */
+    public Duration recoveryInterval() {
+        return recoveryInterval;
+    }
+
+    /** Longest time a graceful shutdown waits for requests and phase 2 in progress ({@code shutdown.grace}). */
+    public Duration shutdownGrace() {
+        return shutdownGrace;
+    }
+
+    /** The bearer tokens ({@code tokens}); empty means the service generates an admin token at start. */
+    public List<Token> tokens() {
+        return tokens;
+    }
+
+    /** The configured databases ({@code resources.databases}), in file order. */
+    public List<JdbcResourceConfig> databases() {
+        return databases;
+    }
+
+    /** The same configuration with other tokens (used when the service generates its own admin token). */
+    public ServiceConfig withTokens(List<Token> newTokens) {
+        return new ServiceConfig(nodeId, dataDir, http, transactions, recoveryInterval, shutdownGrace, newTokens,
+                databases);
+    }
+
+    @Override
+    public String toString() {
+        return "ServiceConfig[nodeId=" + nodeId + ", dataDir=" + dataDir + ", http=" + http + ", transactions="
+                + transactions + ", recoveryInterval=" + recoveryInterval + ", shutdownGrace=" + shutdownGrace
+                + ", tokens=" + tokens + ", databases=" + databases + "]";
+    }
+
+    /**
+     * The HTTP listener.
+     *
+     * @param host         address to bind ({@code http.host}); {@code 0.0.0.0} for every interface
+     * @param port         TCP port ({@code http.port}); 0 picks a free one
+     * @param maxBodyBytes largest request body accepted ({@code http.maxBodyBytes}); larger ones get 413
+     * @param tls          TLS settings ({@code http.tls}), or null for plain HTTP
+     */
+    public record Http(String host, int port, long maxBodyBytes, Tls tls) {
+        /** The TLS settings when TLS is on. */
+        public Optional<Tls> tlsSettings() {
+            return Optional.ofNullable(tls);
+        }
+    }
+
+    /**
+     * TLS through Jetty's {@code SslContextFactory}.
+     *
+     * @param keystore         key store file holding the server's key and certificate ({@code http.tls.keystore})
+     * @param keystorePassword its password ({@code http.tls.keystorePassword}); never printed
+     * @param keystoreType     {@code PKCS12} (default) or {@code JKS} ({@code http.tls.keystoreType})
+     */
+    public record Tls(Path keystore, String keystorePassword, String keystoreType) {
+        @Override
+        public String toString() {
+            return "Tls[keystore=" + keystore + ", keystoreType=" + keystoreType + ", keystorePassword=****]";
+        }
+    }
+
+    /**
+     * Transaction settings.
+     *
+     * @param defaultTimeout    timeout of a transaction created without one ({@code transactions.defaultTimeout})
+     * @param maxTimeout        longest timeout a client may ask for ({@code transactions.maxTimeout})
+     * @param retainFinished    how many finished transactions stay queryable ({@code transactions.retainFinished})
+     * @param retainFinishedFor how long a finished transaction stays queryable
+     *                          ({@code transactions.retainFinishedFor})
+     */
+    public record Transactions(Duration defaultTimeout, Duration maxTimeout, int retainFinished,
+                               Duration retainFinishedFor) {
+    }
+
+    /**
+     * One bearer token.
+     *
+     * @param name  who the token stands for; written to the audit log as "who"
+     * @param value the secret a client sends as {@code Authorization: Bearer <value>}; never printed
+     * @param scope what the token may do
+     */
+    public record Token(String name, String value, Scope scope) {
+        @Override
+        public String toString() {
+            return "Token[name=" + name + ", scope=" + scope.configName() + ", value=****]";
+        }
+    }
+}

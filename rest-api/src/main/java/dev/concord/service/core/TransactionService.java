@@ -1,0 +1,310 @@
+package dev.concord.service.core;
+
+import dev.concord.coordinator.Branch;
+import dev.concord.coordinator.Coordinator;
+import dev.concord.coordinator.GlobalTransaction;
+import dev.concord.coordinator.TxState;
+import dev.concord.recovery.log.LogException;
+import dev.concord.recovery.xid.ConcordXid;
+import dev.concord.recovery.xid.Gtrid;
+import jakarta.transaction.HeuristicMixedException;
+import jakarta.transaction.HeuristicRollbackException;
+import jakarta.transaction.RollbackException;
+import jakarta.transaction.SystemException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What clients can do with transactions, expressed over the engine: every state change is the engine's own
+ * {@link GlobalTransaction} call, and every refusal is the engine's exception translated into a
+ * {@link ServiceFailure}. Nothing here decides whether a transition is legal.
+ *
+ * <p>Ids are the text form of the gtrid, {@code node:beginMillis:sequence}. A transaction is found while it is in
+ * flight and for a bounded time after (see {@link TransactionDirectory}).
+ */
+public final class TransactionService {
+    /** Longest accepted transaction id text. */
+    public static final int MAX_ID_LENGTH = 100;
+    /** Largest page of a listing. */
+    public static final int MAX_PAGE = 500;
+
+    private final Coordinator coordinator;
+    private final TransactionDirectory directory;
+    private final ServiceMetrics metrics;
+    private final Clock clock;
+    private volatile boolean closing;
+
+    public TransactionService(Coordinator coordinator, TransactionDirectory directory, ServiceMetrics metrics,
+                              Clock clock) {
+        this.coordinator = coordinator;
+        this.directory = directory;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** From now on no transaction is begun (a shutdown is in progress); existing ones may still complete. */
+    public void stopBeginning() {
+        closing = true;
+    }
+
+    /**
+     * Begins a transaction.
+     *
+     * @param timeoutSeconds null for the configured default
+     */
+    public TransactionView begin(Long timeoutSeconds) {
+        if (closing) {
+            throw new ServiceFailure(ServiceFailure.Kind.SHUTTING_DOWN, "the coordinator is shutting down and "
+                    + "begins no new transaction");
+        }
+        Duration timeout = null;
+        if (timeoutSeconds != null) {
+            long max = coordinator.config().maxTimeout().toSeconds();
+            if (timeoutSeconds < 1 || timeoutSeconds > max) {
+                throw ServiceFailure.invalid("timeoutSeconds", "timeoutSeconds must be between 1 and " + max
+                        + ", got " + timeoutSeconds);
+            }
+            timeout = Duration.ofSeconds(timeoutSeconds);
+        }
+        GlobalTransaction tx;
+        try {
+            tx = coordinator.begin(timeout);
+        } catch (IllegalArgumentException e) {
+            throw ServiceFailure.invalid("timeoutSeconds", e.getMessage());
+        }
+        return view(new TransactionDirectory.Entry(tx, null));
+    }
+
+    /** The transaction, in flight or recently finished. */
+    public TransactionView get(String id) {
+        return view(entry(id));
+    }
+
+    /**
+     * Lists known transactions, newest first.
+     *
+     * @param statuses only these states; empty for all
+     * @param minAge   only transactions begun at least this long ago, or null
+     * @param maxAge   only transactions begun at most this long ago, or null
+     * @param limit    page size, 1 to {@value #MAX_PAGE}
+     * @param cursor   the {@code nextCursor} of the previous page, or null for the first
+     */
+    public TransactionPage list(Set<TxState> statuses, Duration minAge, Duration maxAge, int limit, String cursor) {
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw ServiceFailure.invalid("limit", "limit must be between 1 and " + MAX_PAGE + ", got " + limit);
+        }
+        Gtrid after = null;
+        if (cursor != null) {
+            after = parseId(cursor, "cursor");
+        }
+        long now = clock.millis();
+        List<TransactionDirectory.Entry> all = new ArrayList<>(directory.all());
+        all.sort(Comparator.comparing((TransactionDirectory.Entry e) -> e.tx().gtrid()).reversed());
+        List<TransactionView> items = new ArrayList<>();
+        String next = null;
+        for (TransactionDirectory.Entry e : all) {
+            Gtrid g = e.tx().gtrid();
+            if (after != null && g.compareTo(after) >= 0) {
+                continue;
+            }
+            long age = now - g.beginMillis();
+            if ((minAge != null && age < minAge.toMillis()) || (maxAge != null && age > maxAge.toMillis())) {
+                continue;
+            }
+            TransactionView v = view(e);
+            if (!statuses.isEmpty() && !statuses.contains(v.status())) {
+                continue;
+            }
+            if (items.size() == limit) {
+                next = items.get(items.size() - 1).id();
+                break;
+            }
+            items.add(v);
+        }
+        return new TransactionPage(items, next);
+    }
+
+    /**
+     * Commits: the engine runs both phases and answers. Returns the transaction once the commit is decided (phase 2
+     * may still be retrying a branch in the background: status COMMITTING).
+     */
+    public TransactionView commit(String id) {
+        TransactionDirectory.Entry e = entry(id);
+        GlobalTransaction tx = e.tx();
+        long start = System.nanoTime();
+        String result = "error";
+        try {
+            tx.commit();
+            result = "committed";
+            return view(current(tx));
+        } catch (RollbackException ex) {
+            if (causedByLog(ex)) {
+                result = "log_unavailable";
+                throw new ServiceFailure(ServiceFailure.Kind.LOG_UNAVAILABLE, "the commit decision could not be "
+                        + "written to the transaction log, so the transaction was rolled back: " + ex.getMessage(),
+                        Map.of("transaction", view(current(tx))), ex);
+            }
+            result = "rolled_back";
+            throw new ServiceFailure(ServiceFailure.Kind.ROLLED_BACK, ex.getMessage(),
+                    Map.of("transaction", view(current(tx))), ex);
+        } catch (HeuristicMixedException | HeuristicRollbackException ex) {
+            result = "heuristic";
+            throw new ServiceFailure(ServiceFailure.Kind.HEURISTIC, ex.getMessage(),
+                    Map.of("transaction", view(current(tx))), ex);
+        } catch (IllegalStateException ex) {
+            result = "illegal_state";
+            throw illegalState(tx, ex);
+        } catch (SystemException ex) {
+            throw new IllegalStateException("the engine failed to commit " + tx.gtrid() + ": " + ex.getMessage(), ex);
+        } finally {
+            metrics.commitLatency(System.nanoTime() - start, result);
+        }
+    }
+
+    /** Rolls back through the engine. */
+    public TransactionView rollback(String id) {
+        TransactionDirectory.Entry e = entry(id);
+        GlobalTransaction tx = e.tx();
+        try {
+            tx.rollback();
+        } catch (IllegalStateException ex) {
+            throw illegalState(tx, ex);
+        } catch (SystemException ex) {
+            throw new IllegalStateException("the engine failed to roll back " + tx.gtrid() + ": " + ex.getMessage(),
+                    ex);
+        }
+        return view(current(tx));
+    }
+
+    /** Reserves a branch XID for a participant that prepares its branch itself. */
+    public BranchReservation reserveBranch(String id) {
+        GlobalTransaction tx = entry(id).tx();
+        ConcordXid xid;
+        try {
+            xid = tx.reserveBranchXid();
+        } catch (RollbackException ex) {
+            throw rolledBack(tx, ex);
+        } catch (IllegalStateException ex) {
+            throw illegalState(tx, ex);
+        }
+        return reservation(tx, xid);
+    }
+
+    /** The XID and SQL of one branch number of a transaction, and whether it is registered. */
+    public BranchReservation branch(String id, int branch) {
+        GlobalTransaction tx = entry(id).tx();
+        return reservation(tx, branchXid(tx.gtrid(), branch));
+    }
+
+    /**
+     * Registers a branch the participant prepared itself with the transaction's XID for {@code branch}; the engine
+     * finishes it through the configured resource {@code resource}.
+     */
+    public TransactionView registerPrepared(String id, int branch, String resource) {
+        GlobalTransaction tx = entry(id).tx();
+        branchXid(tx.gtrid(), branch);
+        if (resource == null || resource.isBlank()) {
+            throw ServiceFailure.invalid("resource", "resource must name a configured resource");
+        }
+        if (coordinator.registry().find(resource).isEmpty()) {
+            List<String> names = coordinator.registry().all().stream().map(r -> r.name()).toList();
+            throw ServiceFailure.invalid("resource", "no resource named '" + resource + "' is configured"
+                    + (names.isEmpty() ? " (none is)" : "; configured: " + String.join(", ", names)));
+        }
+        try {
+            tx.registerPreparedBranch(resource, branch);
+        } catch (RollbackException ex) {
+            throw rolledBack(tx, ex);
+        } catch (IllegalStateException ex) {
+            throw illegalState(tx, ex);
+        } catch (IllegalArgumentException ex) {
+            // The resource was checked above: the engine refuses a branch number that is already registered.
+            throw new ServiceFailure(ServiceFailure.Kind.ILLEGAL_STATE, ex.getMessage(),
+                    Map.of("transaction", view(current(tx))), ex);
+        }
+        return view(current(tx));
+    }
+
+    /** Finds a transaction by id text. */
+    public TransactionDirectory.Entry entry(String id) {
+        Gtrid g = parseId(id, "id");
+        return directory.find(g).orElseThrow(() -> new ServiceFailure(ServiceFailure.Kind.NOT_FOUND,
+                "no transaction " + id + " is in flight or among the recently finished ones"));
+    }
+
+    /** A snapshot of a known transaction. */
+    public TransactionView view(TransactionDirectory.Entry e) {
+        GlobalTransaction tx = e.tx();
+        TxState state = tx.state();
+        List<BranchView> branches = new ArrayList<>();
+        for (Branch b : tx.branches()) {
+            branches.add(BranchView.of(b));
+        }
+        branches.sort(Comparator.comparingInt(BranchView::branch));
+        return new TransactionView(tx.gtrid().toString(), state, tx.isTimedOut(), tx.timeout().toSeconds(),
+                Instant.ofEpochMilli(tx.gtrid().beginMillis()).toString(),
+                e.finishedAtMillis() == null ? null : Instant.ofEpochMilli(e.finishedAtMillis()).toString(),
+                XidView.of(tx.gtrid()), branches);
+    }
+
+    /** Parses a transaction id, or fails with 400 naming {@code field}. */
+    public static Gtrid parseId(String id, String field) {
+        if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
+            throw ServiceFailure.invalid(field, field + " is not a transaction id (expected node:beginMillis:sequence)");
+        }
+        try {
+            return Gtrid.parseText(id);
+        } catch (IllegalArgumentException e) {
+            throw ServiceFailure.invalid(field, field + " is not a transaction id (expected node:beginMillis:sequence)");
+        }
+    }
+
+    private TransactionDirectory.Entry current(GlobalTransaction tx) {
+        return directory.find(tx.gtrid()).orElse(new TransactionDirectory.Entry(tx, null));
+    }
+
+    private static ConcordXid branchXid(Gtrid gtrid, int branch) {
+        if (branch < 1) {
+            throw ServiceFailure.invalid("branch", "branch must be a number from 1, got " + branch);
+        }
+        return new ConcordXid(gtrid, branch);
+    }
+
+    private BranchReservation reservation(GlobalTransaction tx, ConcordXid xid) {
+        String resource = null;
+        for (Branch b : tx.branches()) {
+            if (b.xid().branch() == xid.branch()) {
+                resource = b.resourceName();
+            }
+        }
+        return new BranchReservation(tx.gtrid().toString(), xid.branch(), XidView.of(xid), XidSql.mysql(xid),
+                XidSql.postgres(xid), resource != null, resource);
+    }
+
+    private ServiceFailure illegalState(GlobalTransaction tx, IllegalStateException ex) {
+        return new ServiceFailure(ServiceFailure.Kind.ILLEGAL_STATE, ex.getMessage(),
+                Map.of("transaction", view(current(tx))), ex);
+    }
+
+    private ServiceFailure rolledBack(GlobalTransaction tx, RollbackException ex) {
+        Map<String, Object> ext = new LinkedHashMap<>();
+        ext.put("transaction", view(current(tx)));
+        return new ServiceFailure(ServiceFailure.Kind.ROLLED_BACK, ex.getMessage(), ext, ex);
+    }
+
+    private static boolean causedByLog(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof LogException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
