@@ -1,6 +1,11 @@
 package dev.concord.coordinator;
 
+import dev.concord.recovery.log.CommitDecision;
+import dev.concord.recovery.log.HeuristicRecord;
+import dev.concord.recovery.log.LogReader;
 import dev.concord.recovery.log.LogWriter;
+import dev.concord.recovery.outcome.Outcome;
+import dev.concord.recovery.outcome.OutcomeIndex;
 import dev.concord.recovery.xid.Gtrid;
 import dev.concord.recovery.xid.XidFactory;
 import java.time.Duration;
@@ -38,13 +43,27 @@ public final class Coordinator implements AutoCloseable {
     private final Preparer preparer;
     private final Map<Gtrid, GlobalTransaction> inFlight = new ConcurrentHashMap<>();
     private final CoordinatorListener listener;
+    private final OutcomeIndex outcomes;
 
+    /** An engine whose outcome index starts empty: earlier incarnations' transactions are answered UNKNOWN. */
     public Coordinator(CoordinatorConfig config, LogWriter log, ResourceRegistry registry) {
-        this(config, log, registry, CoordinatorListener.NONE);
+        this(config, log, registry, CoordinatorListener.NONE, null);
     }
 
-    public Coordinator(CoordinatorConfig config, LogWriter log, ResourceRegistry registry, CoordinatorListener listener) {
+    /**
+     * An engine.
+     *
+     * @param outcomes the outcome index opened on the same log before this engine starts, or null for an empty one
+     */
+    public Coordinator(CoordinatorConfig config, LogWriter log, ResourceRegistry registry, CoordinatorListener listener,
+                       OutcomeIndex outcomes) {
         this.config = config;
+        this.outcomes = outcomes != null ? outcomes : OutcomeIndex.open(config.nodeId(), OutcomeIndex.DEFAULT_RETENTION,
+                OutcomeIndex.DEFAULT_MAX_COMMITS, config.clock(), NOTHING_LOGGED);
+        if (!this.outcomes.nodeId().equals(config.nodeId())) {
+            throw new IllegalArgumentException("the outcome index is for node " + this.outcomes.nodeId()
+                    + ", the engine for node " + config.nodeId());
+        }
         this.log = log;
         this.registry = registry;
         this.listener = listener;
@@ -108,6 +127,19 @@ public final class Coordinator implements AutoCloseable {
         return inFlight.keySet().stream().mapToLong(Gtrid::beginMillis).min();
     }
 
+    /**
+     * Did this transaction commit? COMMIT once its decision is made, UNKNOWN while it is in flight without one,
+     * ROLLBACK for this incarnation's transactions that ended without a commit (see {@link OutcomeIndex}).
+     */
+    public Outcome outcomeOf(Gtrid gtrid) {
+        return outcomes.outcomeOf(gtrid, inFlight::containsKey);
+    }
+
+    /** The outcome index the engine keeps up to date. */
+    public OutcomeIndex outcomes() {
+        return outcomes;
+    }
+
     public XidFactory xids() {
         return xids;
     }
@@ -161,6 +193,18 @@ public final class Coordinator implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
     }
+
+    private static final LogReader NOTHING_LOGGED = new LogReader() {
+        @Override
+        public List<CommitDecision> unfinishedDecisions() {
+            return List.of();
+        }
+
+        @Override
+        public List<HeuristicRecord> heuristics() {
+            return List.of();
+        }
+    };
 
     private static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();

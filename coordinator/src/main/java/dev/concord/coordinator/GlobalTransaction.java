@@ -57,6 +57,8 @@ public final class GlobalTransaction implements Transaction {
     private final long deadlineMillis;
     private final AtomicBoolean expiryClaimed = new AtomicBoolean();
     private boolean afterCompletionRan;
+    /** Set once the transaction is decided to commit; the outcome index learns of the commit when it ends. */
+    private boolean decidedCommit;
 
     GlobalTransaction(Coordinator coordinator, Gtrid gtrid, Duration timeout) {
         this.coordinator = coordinator;
@@ -463,6 +465,7 @@ public final class GlobalTransaction implements Transaction {
         }
         b.outcome(outcome);
         if (outcome == BranchOutcome.DONE || outcome == BranchOutcome.DONE_FORGET) {
+            decidedCommit = true;
             finish(TxState.COMMITTED);
             return;
         }
@@ -539,6 +542,7 @@ public final class GlobalTransaction implements Transaction {
             CrashPoint.AFTER_DECISION_FORCE.hit();
         }
         moveTo(TxState.COMMITTING);
+        decidedCommit = true;
         PhaseTwoJob job = coordinator.newPhaseTwoJob(gtrid, PhaseTwoJob.Direction.COMMIT, voters);
         if (job.attemptAll()) {
             TxState end = finishCommit(job, logged);
@@ -571,6 +575,7 @@ public final class GlobalTransaction implements Transaction {
             records.add(b.toRecord());
         }
         coordinator.log().forceCommitDecision(new CommitDecision(gtrid, coordinator.config().clock().millis(), records));
+        coordinator.outcomes().decided(gtrid);
     }
 
     private TxState finishCommit(PhaseTwoJob job, boolean logged) {
@@ -742,6 +747,10 @@ public final class GlobalTransaction implements Transaction {
     private void finish(TxState end) {
         if (state != end) {
             moveTo(end);
+        }
+        if (decidedCommit) {
+            // Before the transaction leaves the in-flight set, so the outcome query never sees it in neither.
+            coordinator.outcomes().committed(gtrid, coordinator.config().clock().millis());
         }
         coordinator.ended(this);
         runAfterCompletion(end.jtaStatus());

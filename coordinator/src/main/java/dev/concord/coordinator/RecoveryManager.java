@@ -119,6 +119,7 @@ public final class RecoveryManager implements AutoCloseable {
             PhaseTwoJob job = coordinator.newPhaseTwoJob(d.gtrid(), PhaseTwoJob.Direction.COMMIT, branches);
             job.completion().thenRun(() -> {
                 job.recordHeuristics();
+                coordinator.outcomes().committed(d.gtrid(), coordinator.config().clock().millis());
                 job.writeEnd();
                 redoing.remove(d.gtrid());
                 LOG.log(Level.INFO, "CONCORD-2003 recovered commit of {0} finished: {1}", d.gtrid(), job.branches()

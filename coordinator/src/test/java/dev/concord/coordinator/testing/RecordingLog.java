@@ -5,6 +5,7 @@ import dev.concord.recovery.log.CommitDecision;
 import dev.concord.recovery.log.HeuristicRecord;
 import dev.concord.recovery.log.InMemoryTransactionLog;
 import dev.concord.recovery.log.LogException;
+import dev.concord.recovery.log.RecentCommits;
 import dev.concord.recovery.log.TransactionLog;
 import dev.concord.recovery.xid.Gtrid;
 import java.util.List;
@@ -64,6 +65,11 @@ public final class RecordingLog implements TransactionLog {
     @Override
     public List<HeuristicRecord> heuristics() {
         return delegate.heuristics();
+    }
+
+    @Override
+    public RecentCommits recentCommits() {
+        return delegate.recentCommits();
     }
 
     @Override
