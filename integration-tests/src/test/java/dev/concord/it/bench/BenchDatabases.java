@@ -56,8 +56,23 @@ final class BenchDatabases {
         return DriverManager.getConnection(pgUrl, pgUser, pgPassword);
     }
 
-    /** Creates the table in both databases if needed and empties it; waits at most 10 s for locks. */
-    void createAndTruncate() throws SQLException {
+    /**
+     * Waits up to {@code seconds} until both databases accept a connection (other people's tests restart them on
+     * a shared machine), then creates the table in both if needed and empties it, waiting at most 10 s for locks.
+     */
+    void createAndTruncate(int seconds) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (true) {
+            try (Connection a = maria(); Connection b = pg()) {
+                break;
+            } catch (SQLException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                System.err.println("# waiting for the databases: " + e.getMessage().lines().findFirst().orElse(""));
+                Thread.sleep(2000);
+            }
+        }
         try (Connection c = maria(); Statement s = c.createStatement()) {
             s.execute("SET SESSION lock_wait_timeout = 10");
             s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (id BIGINT AUTO_INCREMENT PRIMARY KEY, "

@@ -27,14 +27,32 @@ final class LoadRunner {
      *                       JIT and GC)
      * @param forces         log forces in the window, or -1 when not counted
      * @param committedTotal committed from start to stop, warm-up included
+     * @param proc           user and system CPU and context switches in the window, from /proc
      */
-    record Measurement(long transactions, double seconds, long cpuNanos, long forces, long committedTotal) {
+    record Measurement(long transactions, double seconds, long cpuNanos, long forces, long committedTotal,
+                       ProcStats proc) {
         double tps() {
             return transactions / seconds;
         }
 
         double cpuMicrosPerTx() {
             return transactions == 0 ? Double.NaN : cpuNanos / 1e3 / transactions;
+        }
+
+        double userMicrosPerTx() {
+            return perTx(proc.userNanos() / 1e3);
+        }
+
+        double systemMicrosPerTx() {
+            return perTx(proc.systemNanos() / 1e3);
+        }
+
+        double contextSwitchesPerTx() {
+            return perTx(proc.contextSwitches());
+        }
+
+        private double perTx(double v) {
+            return v < 0 || transactions == 0 ? Double.NaN : v / transactions;
         }
 
         double forcesPerTx() {
@@ -88,12 +106,14 @@ final class LoadRunner {
             go.countDown();
             sleep(warmupMillis, failure);
             long n0 = done.sum();
+            ProcStats p0 = ProcStats.now();
             long cpu0 = OS.getProcessCpuTime();
             long f0 = contender.forceCount();
             long t0 = System.nanoTime();
             sleep(measureMillis, failure);
             long n1 = done.sum();
             long cpu1 = OS.getProcessCpuTime();
+            ProcStats p1 = ProcStats.now();
             long f1 = contender.forceCount();
             long t1 = System.nanoTime();
             stop.set(true);
@@ -106,7 +126,8 @@ final class LoadRunner {
             if (failure.get() != null) {
                 throw new IllegalStateException(workload.id + " at " + threads + " threads failed", failure.get());
             }
-            return new Measurement(n1 - n0, (t1 - t0) / 1e9, cpu1 - cpu0, f0 < 0 ? -1 : f1 - f0, done.sum());
+            return new Measurement(n1 - n0, (t1 - t0) / 1e9, cpu1 - cpu0, f0 < 0 ? -1 : f1 - f0, done.sum(),
+                    p1.minus(p0));
         } finally {
             stop.set(true);
             go.countDown();

@@ -46,9 +46,9 @@ import java.util.stream.Stream;
  * Each contender runs in a child JVM of its own ({@link PeerBenchmarkChild}, same Java and class path): Narayana
  * and Atomikos configure themselves once per JVM through static singletons. A round starts each contender once,
  * in an order that rotates from round to round; the child warms each workload up, then runs every case (a warm-up,
- * then a measured window) and reports. Each round also measures the disk's fsync rate (a 1-byte write and
- * {@code force(false)} loop on a pre-allocated file, in the same directory as the logs). Reported: medians over
- * the rounds.
+ * then a measured window) and reports. Right before each child the disk's fsync rate is measured (a 1-byte
+ * write and {@code force(false)} loop on a pre-allocated file, in the same directory as the logs), since on a
+ * shared machine it drifts. Reported: medians over the rounds (and over all fsync measurements).
  *
  * <h2>Output</h2>
  * One line per case, then the fsync rate, Concord's cost lines, a Markdown table and the issue's targets:
@@ -56,12 +56,15 @@ import java.util.stream.Stream;
  *   BENCH workload=nop threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R
  *   BENCH workload=xa-db threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R baseline=TPS ratio_baseline=R
  *   BENCH fsync fsyncs_per_s=X
+ *   BENCH fsync_cost cpu_us_per_fsync=Y
  *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C
  *   TARGET ...
  * </pre>
  * {@code narayana} is the better of Narayana's two stores for that case; ratios are Concord divided by the other.
  * CPU per transaction is the child process's CPU time in the measured window (every thread: workers, the
- * engine's, JIT, GC) divided by the transactions committed in it. Progress goes to standard error.
+ * engine's, JIT, GC) divided by the transactions committed in it; a second table splits it into user and system
+ * time and adds context switches per transaction ({@link ProcStats}), for every contender. Progress goes to
+ * standard error.
  *
  * <h2>Knobs</h2>
  * Options ({@code --name=value}; defaults in brackets):
@@ -72,7 +75,7 @@ import java.util.stream.Stream;
  *       xa-db runs</li>
  *   <li>{@code --rounds} [3]; {@code --seconds} [3] measured per case; {@code --warmup} [1] per case;
  *       {@code --first-warmup} [3] per workload and child, at the highest thread count up to 16;
- *       {@code --fsync-seconds} [2] per round (fractions allowed: {@code --seconds=0.5})</li>
+ *       {@code --fsync-seconds} [1.5] before each child (fractions allowed: {@code --seconds=0.5})</li>
  *   <li>{@code --dir} [java.io.tmpdir] — parent of the temporary directory: put it on the disk to measure</li>
  *   <li>{@code --child-opts} ["-Xms1g -Xmx1g"] — JVM options of the children</li>
  *   <li>{@code --jfr=DIR} — record each Concord child with JFR ({@code settings=profile}) into DIR, one file per
@@ -85,10 +88,13 @@ import java.util.stream.Stream;
  * The defaults take about 8 minutes on a 2-core machine. Database settings: see {@link BenchDatabases}.
  */
 public final class PeerBenchmark {
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     private static final String DEFAULT_CONTENDERS = "concord,narayana-journal,narayana-shadow,atomikos";
 
     /** Medians of one case and contender over the rounds. */
-    private record Stat(double tps, double cpuMicros, double forces, int rounds) {
+    private record Stat(double tps, double cpuMicros, double forces, double userMicros, double sysMicros,
+                        double contextSwitches) {
     }
 
     private PeerBenchmark() {
@@ -111,7 +117,7 @@ public final class PeerBenchmark {
         long measure = millis(a.getOrDefault("seconds", "3"));
         long warmup = millis(a.getOrDefault("warmup", "1"));
         long firstWarmup = millis(a.getOrDefault("first-warmup", "3"));
-        long fsyncMillis = millis(a.getOrDefault("fsync-seconds", "2"));
+        long fsyncMillis = millis(a.getOrDefault("fsync-seconds", "1.5"));
         Path parent = Path.of(a.getOrDefault("dir", System.getProperty("java.io.tmpdir")));
         List<String> childOpts = List.of(a.getOrDefault("child-opts", "-Xms1g -Xmx1g").trim().split("\\s+"));
         String jfr = a.get("jfr");
@@ -134,7 +140,7 @@ public final class PeerBenchmark {
         BenchDatabases db = new BenchDatabases();
         if (xaDb) {
             try {
-                db.createAndTruncate();
+                db.createAndTruncate(60);
             } catch (Exception e) {
                 throw new IllegalStateException("xa-db needs MariaDB and PostgreSQL (bash scripts/test-env.sh): " + e, e);
             }
@@ -147,27 +153,31 @@ public final class PeerBenchmark {
             int wl = (k != Contender.Kind.BASELINE && nop ? 1 : 0) + (xaDb ? 1 : 0);
             estimate += cases * perCase + wl * firstWarmup + 2500;
         }
-        estimate = (estimate + fsyncMillis) * rounds;
+        estimate = (estimate + fsyncMillis * all.size()) * rounds;
         log("peer benchmark: %d rounds of %s, about %d s", rounds,
                 all.stream().map(k -> k.id).collect(Collectors.joining(", ")), estimate / 1000);
 
         Path root = Files.createTempDirectory(Files.createDirectories(parent), "concord-peer-bench");
         Map<String, Map<Contender.Kind, List<double[]>>> results = new TreeMap<>(PeerBenchmark::caseOrder);
-        double[] fsyncRates = new double[rounds];
+        List<Double> fsyncRates = new ArrayList<>();
+        List<Double> fsyncCpu = new ArrayList<>();
         long started = System.nanoTime();
         try {
             for (int r = 0; r < rounds; r++) {
-                fsyncRates[r] = rawFsyncsPerSecond(root, fsyncMillis);
-                log("round %d/%d: fsync %.0f/s", r + 1, rounds, fsyncRates[r]);
+                log("round %d/%d", r + 1, rounds);
                 List<Contender.Kind> order = rotated(all, r);
                 for (Contender.Kind k : order) {
+                    // The disk's rate right before each contender: on a shared machine it drifts.
+                    double[] fsync = rawFsyncsPerSecond(root, fsyncMillis);
+                    fsyncRates.add(fsync[0]);
+                    fsyncCpu.add(fsync[1]);
                     List<String> cases = new ArrayList<>();
                     if (nop && k != Contender.Kind.BASELINE) {
                         Arrays.stream(nopThreads).forEach(t -> cases.add("nop:" + t));
                     }
                     if (xaDb) {
                         Arrays.stream(dbThreads).forEach(t -> cases.add("xa-db:" + t));
-                        db.createAndTruncate();
+                        db.createAndTruncate(120);
                     }
                     List<String> cmd = new ArrayList<>();
                     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -192,9 +202,10 @@ public final class PeerBenchmark {
                             String key = f.get("workload") + ":" + f.get("threads");
                             results.computeIfAbsent(key, x -> new LinkedHashMap<>())
                                     .computeIfAbsent(k, x -> new ArrayList<>())
-                                    .add(new double[] {Double.parseDouble(f.get("tps")),
-                                            Double.parseDouble(f.get("cpu_us_per_tx")),
-                                            Double.parseDouble(f.get("forces_per_tx"))});
+                                    .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
+                                                    "sys_us_per_tx", "ctxsw_per_tx")
+                                            .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
+                                            .toArray());
                             log("  %-16s %-5s %2s threads: %8.0f tx/s  %7.1f us CPU/tx%s", k.id, f.get("workload"),
                                     f.get("threads"), Double.parseDouble(f.get("tps")),
                                     Double.parseDouble(f.get("cpu_us_per_tx")),
@@ -234,16 +245,21 @@ public final class PeerBenchmark {
             }
         }
         log("measured in %.0f s", (System.nanoTime() - started) / 1e9);
-        report(results, median(fsyncRates), rounds);
+        log("fsync rates measured: %s", fsyncRates.stream().map(v -> String.format(Locale.ROOT, "%.0f", v))
+                .collect(Collectors.joining(" ")));
+        report(results, median(fsyncRates.stream().mapToDouble(Double::doubleValue).toArray()),
+                median(fsyncCpu.stream().mapToDouble(Double::doubleValue).toArray()), rounds);
     }
 
     // ---------------------------------------------------------------- report
 
-    private static void report(Map<String, Map<Contender.Kind, List<double[]>>> results, double fsync, int rounds) {
+    private static void report(Map<String, Map<Contender.Kind, List<double[]>>> results, double fsync,
+                               double fsyncCpuMicros, int rounds) {
         Map<String, Map<Contender.Kind, Stat>> stats = new TreeMap<>(PeerBenchmark::caseOrder);
         results.forEach((key, byKind) -> {
             Map<Contender.Kind, Stat> m = new LinkedHashMap<>();
-            byKind.forEach((k, rs) -> m.put(k, new Stat(median(rs, 0), median(rs, 1), median(rs, 2), rs.size())));
+            byKind.forEach((k, rs) -> m.put(k, new Stat(median(rs, 0), median(rs, 1), median(rs, 2), median(rs, 3),
+                    median(rs, 4), median(rs, 5))));
             stats.put(key, m);
         });
         System.out.println();
@@ -263,12 +279,14 @@ public final class PeerBenchmark {
             System.out.println(line);
         });
         System.out.printf(Locale.ROOT, "BENCH fsync fsyncs_per_s=%.0f%n", fsync);
+        System.out.printf(Locale.ROOT, "BENCH fsync_cost cpu_us_per_fsync=%.1f%n", fsyncCpuMicros);
         stats.forEach((key, m) -> {
             Stat c = m.get(Contender.Kind.CONCORD);
             if (c != null) {
                 String[] wt = key.split(":");
-                System.out.printf(Locale.ROOT, "BENCH concord workload=%s threads=%s forces_per_tx=%.3f cpu_us_per_tx=%.1f%n",
-                        wt[0], wt[1], c.forces(), c.cpuMicros());
+                System.out.printf(Locale.ROOT, "BENCH concord workload=%s threads=%s forces_per_tx=%.3f cpu_us_per_tx=%.1f "
+                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f%n", wt[0], wt[1], c.forces(),
+                        c.cpuMicros(), c.userMicros(), c.sysMicros(), c.contextSwitches());
             }
         });
 
@@ -297,6 +315,24 @@ public final class PeerBenchmark {
                     ratio(concord, Math.max(nj, ns)), ratio(concord, at),
                     wt[0].equals(Workload.XA_DB.id) ? ratio(concord, base) : "–",
                     c == null || Double.isNaN(c.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", c.forces()), cpu);
+        });
+
+        System.out.println();
+        System.out.println("Cost per committed transaction, whole process (medians): CPU µs (user + system), "
+                + "context switches; latency = threads ÷ tx/s (closed loop); Concord's log forces per transaction "
+                + "and per second.");
+        System.out.println();
+        System.out.println("| workload | threads | contender | tx/s | latency µs | CPU µs/tx | user µs/tx | system µs/tx "
+                + "| context switches/tx | log forces/tx | log forces/s |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        stats.forEach((key, m) -> {
+            String[] wt = key.split(":");
+            m.forEach((k, st) -> System.out.printf(Locale.ROOT,
+                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %s | %s |%n",
+                    wt[0], wt[1], k.id, num(st.tps()), Integer.parseInt(wt[1]) * 1e6 / st.tps(), st.cpuMicros(),
+                    st.userMicros(), st.sysMicros(), st.contextSwitches(),
+                    Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", st.forces()),
+                    Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.0f", st.forces() * st.tps())));
         });
 
         System.out.println();
@@ -392,14 +428,19 @@ public final class PeerBenchmark {
         return lines;
     }
 
-    /** The disk's own rate for the pattern a log needs: a 1-byte write into a pre-allocated file, then a force. */
-    static double rawFsyncsPerSecond(Path dir, long millis) throws IOException {
+    /**
+     * The disk's own rate for the pattern a log needs: a 1-byte write into a pre-allocated file, then a force.
+     * Returns {fsyncs per second, CPU microseconds of this process per fsync} (the CPU is the kernel's work for
+     * the write and the force: a floor for a transaction that needs a force of its own).
+     */
+    static double[] rawFsyncsPerSecond(Path dir, long millis) throws IOException {
         Path file = dir.resolve("fsync.bin");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             channel.write(ByteBuffer.allocate(1 << 20), 0);
             channel.force(true);
             ByteBuffer one = ByteBuffer.allocateDirect(1);
             long count = 0;
+            long cpu0 = OS.getProcessCpuTime();
             long start = System.nanoTime();
             long end = start + TimeUnit.MILLISECONDS.toNanos(millis);
             long now;
@@ -410,7 +451,8 @@ public final class PeerBenchmark {
                 count++;
                 now = System.nanoTime();
             } while (now < end);
-            return count / ((now - start) / 1e9);
+            long cpu = OS.getProcessCpuTime() - cpu0;
+            return new double[] {count / ((now - start) / 1e9), cpu / 1e3 / count};
         } finally {
             Files.deleteIfExists(file);
         }

@@ -16,6 +16,7 @@ import java.util.Set;
  * and prints one line per case on standard output:
  * <pre>
  *   RESULT contender=C workload=W threads=N tx=T seconds=S tps=X cpu_us_per_tx=Y forces_per_tx=Z
+ *          user_us_per_tx=U sys_us_per_tx=K ctxsw_per_tx=W
  *   COMMITTED workload=W total=T
  *   DONE
  * </pre>
@@ -57,8 +58,10 @@ public final class PeerBenchmarkChild {
                 LoadRunner.Measurement m = LoadRunner.run(contender, w, threads, warmup, measure);
                 committed.merge(w, m.committedTotal(), Long::sum);
                 System.out.printf(Locale.ROOT, "RESULT contender=%s workload=%s threads=%d tx=%d seconds=%.3f "
-                                + "tps=%.1f cpu_us_per_tx=%.2f forces_per_tx=%.4f%n", kind.id, w.id, threads,
-                        m.transactions(), m.seconds(), m.tps(), m.cpuMicrosPerTx(), m.forcesPerTx());
+                                + "tps=%.1f cpu_us_per_tx=%.2f forces_per_tx=%.4f user_us_per_tx=%.2f sys_us_per_tx=%.2f "
+                                + "ctxsw_per_tx=%.2f%n", kind.id, w.id, threads, m.transactions(), m.seconds(), m.tps(),
+                        m.cpuMicrosPerTx(), m.forcesPerTx(), m.userMicrosPerTx(), m.systemMicrosPerTx(),
+                        m.contextSwitchesPerTx());
                 System.out.flush();
             }
         } catch (Throwable t) {
