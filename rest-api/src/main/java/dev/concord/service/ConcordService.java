@@ -10,6 +10,7 @@ import dev.concord.recovery.log.LogException;
 import dev.concord.recovery.log.file.ChannelOpener;
 import dev.concord.recovery.log.file.FileLogConfig;
 import dev.concord.recovery.log.file.FileTransactionLog;
+import dev.concord.recovery.outcome.OutcomeIndex;
 import dev.concord.service.config.Scope;
 import dev.concord.service.config.ServiceConfig;
 import dev.concord.service.core.AuditLog;
@@ -119,7 +120,8 @@ public final class ConcordService implements AutoCloseable {
             config = config.withTokens(List.of(new ServiceConfig.Token("generated-admin",
                     generatedAdminToken(generatedToken), Scope.ADMIN)));
         }
-        FileLogConfig.Builder logConfig = FileLogConfig.builder(dataDir.resolve("log"));
+        FileLogConfig.Builder logConfig = FileLogConfig.builder(dataDir.resolve("log"))
+                .commitRetention(config.outcomes().retention()).maxRecentCommits(config.outcomes().maxCommits());
         if (options.channelOpener() != null) {
             logConfig.channelOpener(options.channelOpener());
         }
@@ -144,7 +146,10 @@ public final class ConcordService implements AutoCloseable {
             CoordinatorConfig engineConfig = CoordinatorConfig.builder().nodeId(config.nodeId())
                     .defaultTimeout(config.transactions().defaultTimeout())
                     .maxTimeout(config.transactions().maxTimeout()).clock(options.clock()).build();
-            Coordinator coordinator = new Coordinator(engineConfig, writer, registry, both(directory, metrics));
+            OutcomeIndex outcomes = OutcomeIndex.open(config.nodeId(), config.outcomes().retention(),
+                    config.outcomes().maxCommits(), options.clock(), log);
+            Coordinator coordinator = new Coordinator(engineConfig, writer, registry, both(directory, metrics),
+                    outcomes);
             opened.add(0, coordinator);
             metrics.bind(coordinator, log);
             RecoveryManager recovery = new RecoveryManager(coordinator, log);

@@ -12,6 +12,7 @@ import dev.concord.recovery.xid.Gtrid;
 import dev.concord.recovery.xid.XidFormat;
 import dev.concord.service.testing.Api;
 import dev.concord.service.testing.Api.Reply;
+import dev.concord.service.testing.ProblemAssert;
 import dev.concord.service.testing.ServiceFixture;
 import dev.concord.service.testing.TestDatabases;
 import java.io.ByteArrayInputStream;
@@ -65,18 +66,8 @@ class TransactionApiTest {
         return r.json();
     }
 
-    /** Asserts a problem response: status, content type, the four members, the type. */
     static JsonNode problem(Reply r, int status, String type) {
-        assertEquals(status, r.status(), r::toString);
-        assertTrue(r.contentType().startsWith("application/problem+json"), () -> "content type of " + r + ": "
-                + r.contentType());
-        JsonNode p = r.json();
-        assertEquals(status, p.path("status").asInt(), r::toString);
-        assertEquals("urn:concord:problem:" + type, p.path("type").asText(), r::toString);
-        assertFalse(p.path("title").asText().isBlank(), r::toString);
-        assertFalse(p.path("detail").asText().isBlank(), r::toString);
-        assertFalse(r.body().contains(CLIENT) || r.body().contains(ADMIN), "a token leaked: " + r);
-        return p;
+        return ProblemAssert.problem(r, status, type);
     }
 
     @Test
@@ -344,6 +335,26 @@ class TransactionApiTest {
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big.getBytes())))
                 .build();
         problem(api.send(chunked), 413, "payload-too-large");
+    }
+
+    @Test
+    void theOutcomeQueryAnswersRollbackOrUnknown() {
+        // COMMIT needs a committed branch: PreparedBranchesEndToEndTest checks it with real databases.
+        String rolledBack = create("{}").path("id").asText();
+        String active = create("{}").path("id").asText();
+        assertEquals("UNKNOWN", outcome(active));
+        api.post("/v1/transactions/" + rolledBack + "/rollback", null, CLIENT);
+        assertEquals("ROLLBACK", outcome(rolledBack));
+        assertEquals("UNKNOWN", outcome(Gtrid.of("another-node", System.currentTimeMillis(), 1).toString()));
+        problem(api.get("/v1/transactions/nonsense/outcome", CLIENT), 400, "invalid-request");
+        problem(api.get("/v1/transactions/" + active + "/outcome", null), 401, "unauthorized");
+    }
+
+    static String outcome(String id) {
+        Reply r = api.get("/v1/transactions/" + id + "/outcome", CLIENT);
+        assertEquals(200, r.status(), r::toString);
+        assertEquals(id, r.json().path("transaction").asText());
+        return r.json().path("outcome").asText();
     }
 
     @Test

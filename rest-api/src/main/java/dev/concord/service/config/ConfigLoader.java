@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.concord.recovery.log.RecentCommits;
 import dev.concord.recovery.xid.Gtrid;
 import dev.concord.xa.jdbc.JdbcResourceConfig;
 import java.io.IOException;
@@ -47,6 +48,7 @@ import java.util.regex.Pattern;
  *   maxBodyBytes: 1048576
  *   tls: {keystore: server.p12, keystorePassword: "${KEYSTORE_PASSWORD}", keystoreType: PKCS12}
  * transactions: {defaultTimeout: 60s, maxTimeout: 1h, retainFinished: 10000, retainFinishedFor: 1h}
+ * outcomes: {retention: 10m, maxCommits: 200000}   # how long "did T commit?" is answerable
  * recovery: {interval: 30s}
  * shutdown: {grace: 30s}
  * tokens:
@@ -74,7 +76,7 @@ import java.util.regex.Pattern;
  * {@code CONCORD_HTTP_PORT}, {@code CONCORD_HTTP_MAX_BODY_BYTES}, {@code CONCORD_TLS_KEYSTORE},
  * {@code CONCORD_TLS_KEYSTORE_PASSWORD}, {@code CONCORD_TLS_KEYSTORE_TYPE}, {@code CONCORD_TX_DEFAULT_TIMEOUT},
  * {@code CONCORD_TX_MAX_TIMEOUT}, {@code CONCORD_TX_RETAIN_FINISHED}, {@code CONCORD_TX_RETAIN_FINISHED_FOR},
- * {@code CONCORD_RECOVERY_INTERVAL}, {@code CONCORD_SHUTDOWN_GRACE}; and {@code CONCORD_CLIENT_TOKEN} /
+ * {@code CONCORD_OUTCOME_RETENTION}, {@code CONCORD_RECOVERY_INTERVAL}, {@code CONCORD_SHUTDOWN_GRACE}; and {@code CONCORD_CLIENT_TOKEN} /
  * {@code CONCORD_ADMIN_TOKEN}, which add a token named {@code env-client} / {@code env-admin}.
  */
 public final class ConfigLoader {
@@ -103,6 +105,7 @@ public final class ConfigLoader {
         OVERRIDES.put("CONCORD_TX_MAX_TIMEOUT", "transactions.maxTimeout");
         OVERRIDES.put("CONCORD_TX_RETAIN_FINISHED", "transactions.retainFinished");
         OVERRIDES.put("CONCORD_TX_RETAIN_FINISHED_FOR", "transactions.retainFinishedFor");
+        OVERRIDES.put("CONCORD_OUTCOME_RETENTION", "outcomes.retention");
         OVERRIDES.put("CONCORD_RECOVERY_INTERVAL", "recovery.interval");
         OVERRIDES.put("CONCORD_SHUTDOWN_GRACE", "shutdown.grace");
     }
@@ -142,7 +145,8 @@ public final class ConfigLoader {
         ObjectNode root = parse(text, source);
         applyOverrides(root);
         Node top = new Node(root, "", this);
-        top.allowOnly("nodeId", "dataDir", "http", "transactions", "recovery", "shutdown", "tokens", "resources");
+        top.allowOnly("nodeId", "dataDir", "http", "transactions", "outcomes", "recovery", "shutdown", "tokens",
+                "resources");
 
         String nodeId = top.string("nodeId", "concord-1");
         try {
@@ -172,6 +176,15 @@ public final class ConfigLoader {
         int retainFinished = (int) t.integer("retainFinished", 10_000, 0, 1_000_000);
         Duration retainFor = t.duration("retainFinishedFor", Duration.ofHours(1));
 
+        Node o = top.child("outcomes");
+        o.allowOnly("retention", "maxCommits");
+        Duration outcomeRetention = o.duration("retention", RecentCommits.DEFAULT_COMMIT_RETENTION);
+        if (outcomeRetention.compareTo(RecentCommits.MAX_COMMIT_RETENTION) > 0) {
+            throw o.problem("retention", "must be at most " + RecentCommits.MAX_COMMIT_RETENTION.toDays() + " days");
+        }
+        int maxCommits = (int) o.integer("maxCommits", RecentCommits.DEFAULT_MAX_RECENT_COMMITS, 1,
+                RecentCommits.MAX_MAX_RECENT_COMMITS);
+
         Node r = top.child("recovery");
         r.allowOnly("interval");
         Duration recoveryInterval = r.duration("interval", Duration.ofSeconds(30));
@@ -188,7 +201,7 @@ public final class ConfigLoader {
         return new ServiceConfig(nodeId, dataDir,
                 new ServiceConfig.Http(host, port, maxBody, tls),
                 new ServiceConfig.Transactions(defaultTimeout, maxTimeout, retainFinished, retainFor),
-                recoveryInterval, grace, tokens, databases);
+                new ServiceConfig.Outcomes(outcomeRetention, maxCommits), recoveryInterval, grace, tokens, databases);
     }
 
     private ObjectNode parse(String text, String source) throws ConfigException {

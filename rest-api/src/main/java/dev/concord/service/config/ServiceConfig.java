@@ -15,17 +15,20 @@ public final class ServiceConfig {
     private final Path dataDir;
     private final Http http;
     private final Transactions transactions;
+    private final Outcomes outcomes;
     private final Duration recoveryInterval;
     private final Duration shutdownGrace;
     private final List<Token> tokens;
     private final List<JdbcResourceConfig> databases;
 
-    ServiceConfig(String nodeId, Path dataDir, Http http, Transactions transactions, Duration recoveryInterval,
-                  Duration shutdownGrace, List<Token> tokens, List<JdbcResourceConfig> databases) {
+    ServiceConfig(String nodeId, Path dataDir, Http http, Transactions transactions, Outcomes outcomes,
+                  Duration recoveryInterval, Duration shutdownGrace, List<Token> tokens,
+                  List<JdbcResourceConfig> databases) {
         this.nodeId = nodeId;
         this.dataDir = dataDir;
         this.http = http;
         this.transactions = transactions;
+        this.outcomes = outcomes;
         this.recoveryInterval = recoveryInterval;
         this.shutdownGrace = shutdownGrace;
         this.tokens = List.copyOf(tokens);
@@ -52,6 +55,11 @@ public final class ServiceConfig {
         return transactions;
     }
 
+    /** How long commit outcomes stay answerable by the outcome query ({@code outcomes.*}). */
+    public Outcomes outcomes() {
+        return outcomes;
+    }
+
     /** Time between two recovery passes ({@code recovery.interval}). */
     public Duration recoveryInterval() {
         return recoveryInterval;
@@ -74,14 +82,14 @@ public final class ServiceConfig {
 
     /** The same configuration with other tokens (used when the service generates its own admin token). */
     public ServiceConfig withTokens(List<Token> newTokens) {
-        return new ServiceConfig(nodeId, dataDir, http, transactions, recoveryInterval, shutdownGrace, newTokens,
-                databases);
+        return new ServiceConfig(nodeId, dataDir, http, transactions, outcomes, recoveryInterval, shutdownGrace,
+                newTokens, databases);
     }
 
     @Override
     public String toString() {
         return "ServiceConfig[nodeId=" + nodeId + ", dataDir=" + dataDir + ", http=" + http + ", transactions="
-                + transactions + ", recoveryInterval=" + recoveryInterval + ", shutdownGrace=" + shutdownGrace
+                + transactions + ", outcomes=" + outcomes + ", recoveryInterval=" + recoveryInterval + ", shutdownGrace=" + shutdownGrace
                 + ", tokens=" + tokens + ", databases=" + databases + "]";
     }
 
@@ -125,6 +133,17 @@ public final class ServiceConfig {
      */
     public record Transactions(Duration defaultTimeout, Duration maxTimeout, int retainFinished,
                                Duration retainFinishedFor) {
+    }
+
+    /**
+     * The outcome query's memory: how long a commit stays answerable as COMMIT (in the log's recent commits and
+     * the in-memory outcome index), and how many commits are remembered at most. Inside the window a transaction
+     * of this node with no commit record is answered ROLLBACK; outside it, UNKNOWN.
+     *
+     * @param retention  {@code outcomes.retention}, at most 7 days
+     * @param maxCommits {@code outcomes.maxCommits}
+     */
+    public record Outcomes(Duration retention, int maxCommits) {
     }
 
     /**

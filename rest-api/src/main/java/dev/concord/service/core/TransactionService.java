@@ -5,6 +5,7 @@ import dev.concord.coordinator.Coordinator;
 import dev.concord.coordinator.GlobalTransaction;
 import dev.concord.coordinator.TxState;
 import dev.concord.recovery.log.LogException;
+import dev.concord.recovery.outcome.OutcomeIndex;
 import dev.concord.recovery.xid.ConcordXid;
 import dev.concord.recovery.xid.Gtrid;
 import jakarta.transaction.HeuristicMixedException;
@@ -230,6 +231,17 @@ public final class TransactionService {
                     Map.of("transaction", view(current(tx))), ex);
         }
         return view(current(tx));
+    }
+
+    /**
+     * The outcome query: did this transaction commit? COMMIT once its commit is decided, UNKNOWN while it is in
+     * flight undecided (or when no safe answer exists: another node's, older than the retention window, begun
+     * before this process started), ROLLBACK for this node's recent transactions that ended without a commit. The
+     * engine's {@link OutcomeIndex} answers; the id need not be known to this service.
+     */
+    public OutcomeView outcome(String id) {
+        Gtrid g = parseId(id, "id");
+        return new OutcomeView(g.toString(), coordinator.outcomeOf(g));
     }
 
     /** Finds a transaction by id text. */

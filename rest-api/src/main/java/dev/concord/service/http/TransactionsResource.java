@@ -2,6 +2,7 @@ package dev.concord.service.http;
 
 import dev.concord.coordinator.TxState;
 import dev.concord.service.core.BranchReservation;
+import dev.concord.service.core.OutcomeView;
 import dev.concord.service.core.ServiceFailure;
 import dev.concord.service.core.TransactionPage;
 import dev.concord.service.core.TransactionService;
@@ -90,6 +91,16 @@ public final class TransactionsResource {
     @Path("{id}")
     public TransactionView get(@PathParam("id") String id) {
         return service.get(id);
+    }
+
+    /**
+     * The outcome query for in-doubt participants: COMMIT, ROLLBACK or UNKNOWN. Works for any id of this node
+     * inside the outcome retention window, also after the transaction left the service's memory.
+     */
+    @GET
+    @Path("{id}/outcome")
+    public OutcomeView outcome(@PathParam("id") String id) {
+        return service.outcome(id);
     }
 
     /** Commits (both phases, by the engine). */
