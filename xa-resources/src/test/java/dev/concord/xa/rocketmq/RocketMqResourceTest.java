@@ -264,14 +264,37 @@ class RocketMqResourceTest {
         xa.addMessage(message("end-lost"));
         xa.end(xid, XAResource.TMSUCCESS);
         outcomes.set(xid.gtrid().toHex(), Outcome.COMMIT);
+        long prepared = System.nanoTime();
         assertEquals(XAResource.XA_OK, xa.prepare(xid));
         // No commit: as if the END were lost. The broker checks back and the outcome source says COMMIT.
 
         List<MessageExt> got = of(deliveries.awaitAtLeast(1, DELIVERY_WAIT), xid.gtrid().toHex());
         assertEquals(1, got.size(), "delivered by the check-back");
+        System.out.printf("check-back COMMIT delivered %d ms after prepare (transactionTimeout 2 s, interval 1 s)%n",
+                (System.nanoTime() - prepared) / 1_000_000);
         assertTrue(outcomes.asked(xid.gtrid().toHex()) >= 1);
         assertEquals(1, of(deliveries.after(DUPLICATE_WAIT.multipliedBy(2)), xid.gtrid().toHex()).size(),
                 "exactly once");
+    }
+
+    @Test
+    void checkBackReachesARestartedProcessThatHasSentNothingYet() throws Exception {
+        String group = "concord-restarted-group";
+        ConcordXid xid = newXid(1);
+        try (RocketMqResource first = new RocketMqResource(config("mq-c", group), outcomes).start()) {
+            RocketMqXAResource xa = first.newXAResource();
+            xa.start(xid, XAResource.TMNOFLAGS);
+            xa.addMessage(message("answered-by-the-next-process"));
+            xa.end(xid, XAResource.TMSUCCESS);
+            assertEquals(XAResource.XA_OK, xa.prepare(xid));
+        }
+        // The first process is gone before the broker's first check; its successor never sends anything itself.
+        outcomes.set(xid.gtrid().toHex(), Outcome.COMMIT);
+        try (RocketMqResource second = new RocketMqResource(config("mq-c", group), outcomes).start()) {
+            List<MessageExt> got = of(deliveries.awaitAtLeast(1, DELIVERY_WAIT), xid.gtrid().toHex());
+            assertEquals(1, got.size(), "the check-back reached the new producer of the group");
+            assertEquals(1, of(deliveries.after(DUPLICATE_WAIT), xid.gtrid().toHex()).size(), "exactly once");
+        }
     }
 
     @Test
