@@ -27,6 +27,7 @@ public final class Branch {
     private BranchOutcome outcome;
     private int attempts;
     private String lastError;
+    private long notBeforeMillis;
 
     Branch(ConcordXid xid, String resourceName, BranchKind kind, XAResource xaResource) {
         this.xid = xid;
@@ -112,6 +113,15 @@ public final class Branch {
 
     void countAttempt() {
         attempts++;
+    }
+
+    /** No phase-2 call before this time (see {@link RecoverableResource#resendHorizon()}); 0 for none. */
+    public long notBeforeMillis() {
+        return notBeforeMillis;
+    }
+
+    void notBefore(long millis) {
+        this.notBeforeMillis = Math.max(notBeforeMillis, millis);
     }
 
     /** The last phase-2 error, or null. */

@@ -26,6 +26,10 @@ import javax.transaction.xa.Xid;
  * fresh connection from the {@link ResourceRegistry} after XAER_RMFAIL. XAER_NOTA on commit or rollback counts as
  * done only when the resource's recovery scan no longer lists the XID. Heuristic outcomes end a branch and are reported by
  * the owner of the job, which also writes the END record.
+ *
+ * <p>A resource with a {@link RecoverableResource#resendHorizon() resend horizon} (RocketMQ) is never called twice
+ * within it: after a failed call, and for a recovered decision until its decision time plus the horizon, the branch
+ * waits while the resource's own check-back delivers the outcome without duplicates.
  */
 public final class PhaseTwoJob {
     private static final System.Logger LOG = System.getLogger(PhaseTwoJob.class.getName());
@@ -190,6 +194,12 @@ public final class PhaseTwoJob {
     }
 
     private BranchOutcome attempt(Branch b, boolean commit) {
+        long now = engine.config().clock().millis();
+        if (now < b.notBeforeMillis()) {
+            // The resource's own safety net (RocketMQ's check-back) has the branch until then; a repeat could duplicate.
+            b.outcome(BranchOutcome.RETRY);
+            return BranchOutcome.RETRY;
+        }
         b.countAttempt();
         BranchOutcome previous = b.outcome();
         boolean fresh = b.xaResource() == null || previous == BranchOutcome.RETRY_FRESH
@@ -224,12 +234,32 @@ public final class PhaseTwoJob {
             }
         }
         b.outcome(outcome);
+        if (outcome.isRetry()) {
+            long horizon = resendHorizon(b);
+            if (horizon > 0) {
+                b.notBefore(now + horizon);
+            }
+        }
         if (outcome.isRetry() || outcome.isHeuristic()) {
             LOG.log(outcome.isHeuristic() ? Level.ERROR : Level.WARNING,
                     "CONCORD-1202 {0} of branch {1} of {2}: {3} ({4})", commit ? "commit" : "rollback", b, gtrid,
                     outcome, b.lastError());
         }
         return outcome;
+    }
+
+    private long resendHorizon(Branch b) {
+        return engine.registry().find(b.resourceName()).map(r -> r.resendHorizon().toMillis()).orElse(0L);
+    }
+
+    /** Holds back phase-2 calls of branches whose resource has a resend horizon until {@code decidedAt} + horizon. */
+    void holdUntilHorizon(long decidedAtMillis) {
+        for (Branch b : branches) {
+            long horizon = resendHorizon(b);
+            if (horizon > 0) {
+                b.notBefore(decidedAtMillis + horizon);
+            }
+        }
     }
 
     private static BranchOutcome commitOn(XAResource res, Branch b) {

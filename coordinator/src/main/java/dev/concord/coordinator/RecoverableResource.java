@@ -1,5 +1,6 @@
 package dev.concord.coordinator;
 
+import java.time.Duration;
 import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 
@@ -13,6 +14,17 @@ public interface RecoverableResource {
 
     /** Phase-2 ordering class of the resource's branches. */
     BranchKind kind();
+
+    /**
+     * How long after a phase-2 call that may have reached the resource the engine must not repeat it. Zero (the
+     * default) for resources where a repeated commit is harmless. RocketMQ returns the broker's check horizon: an END
+     * that may have arrived is not re-sent while the broker's check-back can still deliver the outcome, because the
+     * broker does not de-duplicate; after the horizon the broker has stopped checking, and only a re-sent END can
+     * deliver a committed message.
+     */
+    default Duration resendHorizon() {
+        return Duration.ZERO;
+    }
 
     /**
      * Opens a new connection.

@@ -29,7 +29,8 @@ import javax.transaction.xa.Xid;
  *   <li>{@link #redoCommitDecisions}: every commit decision in the log without END, and not being finished by this
  *       process already, gets phase 2 redone through the same {@link PhaseTwoJob} that online commits use, with
  *       each resource re-obtained by name from the {@link ResourceRegistry}; END is written when every branch is
- *       finished.</li>
+ *       finished. Branches of a resource with a resend horizon (RocketMQ) wait until the decision time plus the
+ *       horizon: until then the broker's check-back, answered from the outcome index, delivers without duplicates.</li>
  *   <li>{@link #scanResource}: every registered resource is asked {@code recover(TMSTARTRSCAN | TMENDRSCAN)}; only
  *       XIDs with Concord's format id and this node's id are kept (MariaDB's scan is server-wide).</li>
  *   <li>{@link #rollBackOrphans}: a scanned XID whose gtrid has no commit decision and whose transaction is not in
@@ -117,6 +118,8 @@ public final class RecoveryManager implements AutoCloseable {
                 branches.add(Branch.fromRecord(new ConcordXid(d.gtrid(), b.branch()), b, kind));
             }
             PhaseTwoJob job = coordinator.newPhaseTwoJob(d.gtrid(), PhaseTwoJob.Direction.COMMIT, branches);
+            // An END may already have reached a message broker: let its check-back deliver until the horizon.
+            job.holdUntilHorizon(d.decidedAtMillis());
             job.completion().thenRun(() -> {
                 job.recordHeuristics();
                 coordinator.outcomes().committed(d.gtrid(), coordinator.config().clock().millis());

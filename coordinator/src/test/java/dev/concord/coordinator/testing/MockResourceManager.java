@@ -45,6 +45,7 @@ public final class MockResourceManager implements RecoverableResource {
     private final AtomicInteger connections = new AtomicInteger();
     private boolean supportsJoin;
     private boolean sameRmForAll;
+    private java.time.Duration resendHorizon = java.time.Duration.ZERO;
 
     public MockResourceManager(String name, BranchKind kind, EventRecorder recorder) {
         this.name = name;
@@ -83,6 +84,17 @@ public final class MockResourceManager implements RecoverableResource {
     public synchronized MockResourceManager sameRm() {
         sameRmForAll = true;
         return this;
+    }
+
+    /** Like RocketMQ: a phase-2 call that may have arrived must not be repeated within this horizon. */
+    public synchronized MockResourceManager withResendHorizon(java.time.Duration horizon) {
+        resendHorizon = horizon;
+        return this;
+    }
+
+    @Override
+    public synchronized java.time.Duration resendHorizon() {
+        return resendHorizon;
     }
 
     @Override
