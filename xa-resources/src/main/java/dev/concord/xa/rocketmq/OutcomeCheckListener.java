@@ -4,6 +4,8 @@ import dev.concord.recovery.outcome.Outcome;
 import java.lang.System.Logger.Level;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.function.Consumer;
+import org.apache.rocketmq.common.message.MessageClientIDSetter;
 import org.apache.rocketmq.client.producer.LocalTransactionState;
 import org.apache.rocketmq.client.producer.TransactionListener;
 import org.apache.rocketmq.common.message.Message;
@@ -22,9 +24,19 @@ public final class OutcomeCheckListener implements TransactionListener {
     private static final System.Logger LOG = System.getLogger(OutcomeCheckListener.class.getName());
 
     private final OutcomeSource outcomes;
+    private final Consumer<String> committedMessages;
 
     public OutcomeCheckListener(OutcomeSource outcomes) {
+        this(outcomes, id -> { });
+    }
+
+    /**
+     * @param committedMessages told the unique message id of every half message answered COMMIT_MESSAGE, so that
+     *                          its owner does not end it again (the broker would deliver it twice)
+     */
+    public OutcomeCheckListener(OutcomeSource outcomes, Consumer<String> committedMessages) {
         this.outcomes = Objects.requireNonNull(outcomes, "outcomes");
+        this.committedMessages = Objects.requireNonNull(committedMessages, "committedMessages");
     }
 
     @Override
@@ -57,6 +69,9 @@ public final class OutcomeCheckListener implements TransactionListener {
             return LocalTransactionState.UNKNOW;
         }
         LocalTransactionState answer = answerFor(outcome);
+        if (answer == LocalTransactionState.COMMIT_MESSAGE) {
+            committedMessages.accept(MessageClientIDSetter.getUniqID(msg));
+        }
         LOG.log(Level.DEBUG, "check-back for message {0} of {1}: {2}", msg.getMsgId(), hex, answer);
         return answer;
     }

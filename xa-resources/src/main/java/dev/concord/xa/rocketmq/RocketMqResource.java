@@ -10,6 +10,7 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -107,6 +108,14 @@ public final class RocketMqResource implements RecoverableResource, AutoCloseabl
                     return size() > ACKNOWLEDGED_MEMORY;
                 }
             });
+    /** Message ids whose check-back this process answered COMMIT; bounded like {@code acknowledged}. */
+    private final Map<String, Boolean> committedByCheck = Collections.synchronizedMap(
+            new LinkedHashMap<>(1024, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > ACKNOWLEDGED_MEMORY;
+                }
+            });
     private final Map<Transaction, RocketMqXAResource> branches = Collections.synchronizedMap(new IdentityHashMap<>());
     private ScheduledExecutorService discovery;
     private volatile State state = State.NEW;
@@ -131,7 +140,7 @@ public final class RocketMqResource implements RecoverableResource, AutoCloseabl
         p.setSendMsgTimeout((int) config.sendTimeout().toMillis());
         p.setRetryTimesWhenSendFailed(0);
         p.setRetryAnotherBrokerWhenNotStoreOK(false);
-        p.setTransactionListener(new OutcomeCheckListener(outcomes));
+        p.setTransactionListener(new OutcomeCheckListener(outcomes, this::committedByCheckBack));
         this.producer = p;
     }
 
@@ -212,6 +221,12 @@ public final class RocketMqResource implements RecoverableResource, AutoCloseabl
     }
 
     /** Always {@link BranchKind#MESSAGE}: phase 2 ends message branches after every database branch. */
+    /** The brokers' check horizon: ENDs that may have arrived are not re-sent within it. */
+    @Override
+    public Duration resendHorizon() {
+        return config.checkHorizon();
+    }
+
     @Override
     public BranchKind kind() {
         return BranchKind.MESSAGE;
@@ -432,6 +447,16 @@ public final class RocketMqResource implements RecoverableResource, AutoCloseabl
         return e.toString();
     }
 
+    /**
+     * Remembers that this process answered the broker's check-back for a half message with COMMIT: the broker has
+     * then committed it, and a later END COMMIT would deliver it a second time.
+     */
+    void committedByCheckBack(String msgId) {
+        if (msgId != null) {
+            committedByCheck.put(msgId, Boolean.TRUE);
+        }
+    }
+
     /** True when this process has seen the broker acknowledge an END of this half message. */
     boolean wasAcknowledged(HalfMessage h) {
         return acknowledged.containsKey(ackKey(h));
@@ -447,6 +472,11 @@ public final class RocketMqResource implements RecoverableResource, AutoCloseabl
      * address is the fallback.
      */
     EndResult end(String producerGroup, HalfMessage h, boolean commit) {
+        if (commit && committedByCheck.containsKey(h.msgId())) {
+            acknowledged.put(ackKey(h), Boolean.TRUE);
+            return new EndResult(EndStatus.ACKNOWLEDGED, "COMMIT of half message " + h.msgId()
+                    + ": already committed through the broker's check-back");
+        }
         MQClientInstance client = client();
         if (client == null) {
             return new EndResult(EndStatus.TRANSIENT, "the producer of resource '" + name() + "' is not running");

@@ -27,6 +27,13 @@ public final class RocketMqResourceConfig {
     private final String accessKey;
     private final String secretKey;
     private final Duration sendTimeout;
+    private final Duration checkHorizon;
+
+    /**
+     * The check horizon of a broker with RocketMQ's default transaction settings: transactionTimeOut 6 s plus
+     * transactionCheckMax 15 × transactionCheckInterval 30 s.
+     */
+    public static final Duration DEFAULT_CHECK_HORIZON = Duration.ofSeconds(6 + 15 * 30);
 
     private RocketMqResourceConfig(Builder b) {
         this.name = b.name;
@@ -35,6 +42,17 @@ public final class RocketMqResourceConfig {
         this.accessKey = b.accessKey;
         this.secretKey = b.secretKey;
         this.sendTimeout = b.sendTimeout;
+        this.checkHorizon = b.checkHorizon;
+    }
+
+    /**
+     * How long the broker keeps checking back on a half message: transactionTimeOut + transactionCheckMax ×
+     * transactionCheckInterval of the cluster's brokers. Until then the check-back delivers a decided outcome
+     * without duplicates, so an END that may have arrived is not re-sent; the outcome index's retention must exceed
+     * it.
+     */
+    public Duration checkHorizon() {
+        return checkHorizon;
     }
 
     /** A builder with the defaults listed on {@link Builder}. */
@@ -80,7 +98,7 @@ public final class RocketMqResourceConfig {
     @Override
     public String toString() {
         return "RocketMqResourceConfig[name=" + name + ", namesrv=" + namesrvAddress + ", producerGroup=" + producerGroup
-                + ", acl=" + (accessKey == null ? "none" : accessKey + "/****") + ", sendTimeout=" + sendTimeout + "]";
+                + ", acl=" + (accessKey == null ? "none" : accessKey + "/****") + ", sendTimeout=" + sendTimeout + ", checkHorizon=" + checkHorizon + "]";
     }
 
     /** Builds a {@link RocketMqResourceConfig}. Defaults: no ACL, send timeout 3 s. */
@@ -91,6 +109,7 @@ public final class RocketMqResourceConfig {
         private String accessKey;
         private String secretKey;
         private Duration sendTimeout = Duration.ofSeconds(3);
+        private Duration checkHorizon = DEFAULT_CHECK_HORIZON;
 
         private Builder() {
         }
@@ -120,6 +139,12 @@ public final class RocketMqResourceConfig {
 
         public Builder sendTimeout(Duration v) {
             this.sendTimeout = v;
+            return this;
+        }
+
+        /** The brokers' check horizon; default {@link #DEFAULT_CHECK_HORIZON}. */
+        public Builder checkHorizon(Duration v) {
+            this.checkHorizon = v;
             return this;
         }
 
@@ -162,6 +187,9 @@ public final class RocketMqResourceConfig {
             if (sendTimeout == null || sendTimeout.isNegative() || sendTimeout.isZero()
                     || sendTimeout.toMillis() > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException(where + "sendTimeout must be positive, got " + sendTimeout);
+            }
+            if (checkHorizon == null || checkHorizon.isNegative() || checkHorizon.isZero()) {
+                throw new IllegalArgumentException(where + "checkHorizon must be positive, got " + checkHorizon);
             }
             return new RocketMqResourceConfig(this);
         }

@@ -45,6 +45,19 @@ class RocketMqCheckListenerTest {
     }
 
     @Test
+    void commitAnswersNameTheMessageSoItsOwnerNeverEndsItAgain() {
+        java.util.List<String> committed = new java.util.ArrayList<>();
+        String hex = HexFormat.of().formatHex(GTRID);
+        MessageExt m = checked(hex);
+        org.apache.rocketmq.common.message.MessageClientIDSetter.setUniqID(m);
+        String id = org.apache.rocketmq.common.message.MessageClientIDSetter.getUniqID(m);
+        new OutcomeCheckListener(g -> Outcome.COMMIT, committed::add).checkLocalTransaction(m);
+        new OutcomeCheckListener(g -> Outcome.UNKNOWN, committed::add).checkLocalTransaction(checked(hex));
+        new OutcomeCheckListener(g -> Outcome.ROLLBACK, committed::add).checkLocalTransaction(checked(hex));
+        assertEquals(java.util.List.of(id), committed);
+    }
+
+    @Test
     void localTransactionCallbackIsUnused() {
         assertEquals(LocalTransactionState.UNKNOW,
                 new OutcomeCheckListener(OutcomeSource.unknown()).executeLocalTransaction(checked("00"), null));

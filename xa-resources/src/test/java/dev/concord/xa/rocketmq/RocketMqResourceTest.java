@@ -87,7 +87,7 @@ class RocketMqResourceTest {
 
     static RocketMqResourceConfig config(String name, String group) {
         return RocketMqResourceConfig.builder().name(name).namesrvAddress(broker.namesrvAddress())
-                .producerGroup(group).sendTimeout(Duration.ofSeconds(5)).build();
+                .producerGroup(group).sendTimeout(Duration.ofSeconds(5)).checkHorizon(broker.checkHorizon()).build();
     }
 
     @BeforeEach
@@ -212,9 +212,56 @@ class RocketMqResourceTest {
     }
 
     @Test
-    void freshResourceInstanceCommitsFromTheRecoveryDataAlone() throws Exception {
+    void freshResourceInstanceCommitsFromTheRecoveryDataAloneOnceTheCheckHorizonHasPassed() throws Exception {
         String group = "concord-recovery-group";
         Gtrid gtrid = Gtrid.of(NODE, System.currentTimeMillis(), 1_000_000 + SEQUENCE.incrementAndGet());
+        ConcordXid dbXid = new ConcordXid(gtrid, 1);
+        ConcordXid mqXid = new ConcordXid(gtrid, 2);
+        byte[] recoveryData;
+        // The first coordinator process: both branches prepared, the decision forced, then it dies.
+        MockResourceManager.Connection dbConnection = db.connect();
+        dbConnection.start(dbXid, XAResource.TMNOFLAGS);
+        dbConnection.end(dbXid, XAResource.TMSUCCESS);
+        assertEquals(XAResource.XA_OK, dbConnection.prepare(dbXid));
+        try (RocketMqResource first = new RocketMqResource(config("mq-r", group), outcomes).start()) {
+            RocketMqXAResource xa = first.newXAResource();
+            xa.start(mqXid, XAResource.TMNOFLAGS);
+            xa.addMessage(message("recovered"));
+            xa.end(mqXid, XAResource.TMSUCCESS);
+            assertEquals(XAResource.XA_OK, xa.prepare(mqXid));
+            recoveryData = xa.recoveryData(mqXid);
+        }
+        assertTrue(recoveryData.length > 0 && recoveryData.length < 512, "compact: " + recoveryData.length + " bytes");
+        InMemoryTransactionLog survivingLog = new InMemoryTransactionLog();
+        // Decided longer ago than the broker's check horizon: the broker has stopped checking, only END delivers.
+        long decidedAt = System.currentTimeMillis() - broker.checkHorizon().toMillis() - 1_000;
+        survivingLog.forceCommitDecision(new CommitDecision(gtrid, decidedAt, List.of(
+                new BranchRecord("db", 1, new byte[0]), new BranchRecord("mq-r", 2, recoveryData))));
+
+        // The restarted coordinator: new producer instance, same group, only the log to go by.
+        try (RocketMqResource second = new RocketMqResource(config("mq-r", group), outcomes).start()) {
+            ResourceRegistry reg = new ResourceRegistry();
+            reg.register(db);
+            reg.register(second);
+            try (Coordinator restarted = new Coordinator(fastEngine(), survivingLog, reg);
+                 RecoveryManager recovery = new RecoveryManager(restarted, survivingLog)) {
+                RecoveryManager.Report report = recovery.recover();
+                assertEquals(1, report.decisionsRedone(), report.toString());
+                assertEquals(1, report.decisionsFinished(), report.toString());
+            }
+        }
+        assertEquals(MockResourceManager.BranchState.COMMITTED, db.state(1, gtrid));
+        assertTrue(survivingLog.unfinishedDecisions().isEmpty());
+        List<MessageExt> got = of(deliveries.awaitAtLeast(1, DELIVERY_WAIT), gtrid.toHex());
+        assertEquals(1, got.size());
+        assertArrayEquals("recovered".getBytes(UTF_8), got.get(0).getBody());
+        assertEquals(1, of(deliveries.after(DUPLICATE_WAIT), gtrid.toHex()).size(), "exactly once");
+    }
+
+    @Test
+    void recoveryWithinTheCheckHorizonLeavesTheMessageToTheCheckBackWhichDeliversItOnce() throws Exception {
+        String group = "concord-recovery-within-group";
+        Gtrid gtrid = Gtrid.of(NODE, System.currentTimeMillis(), 2_000_000 + SEQUENCE.incrementAndGet());
         ConcordXid dbXid = new ConcordXid(gtrid, 1);
         ConcordXid mqXid = new ConcordXid(gtrid, 2);
         byte[] recoveryData;
@@ -243,16 +290,16 @@ class RocketMqResourceTest {
             reg.register(second);
             try (Coordinator restarted = new Coordinator(fastEngine(), survivingLog, reg);
                  RecoveryManager recovery = new RecoveryManager(restarted, survivingLog)) {
+                outcomes.set(gtrid.toHex(), Outcome.COMMIT); // what the restarted engine's outcome index answers
                 RecoveryManager.Report report = recovery.recover();
                 assertEquals(1, report.decisionsRedone(), report.toString());
-                assertEquals(1, report.decisionsFinished(), report.toString());
+                assertEquals(0, report.decisionsFinished(), "the message waits for the check-back: " + report);
+                assertEquals(MockResourceManager.BranchState.COMMITTED, db.state(1, gtrid), "the database at once");
+                List<MessageExt> got = of(deliveries.awaitAtLeast(1, DELIVERY_WAIT), gtrid.toHex());
+                assertEquals(1, got.size(), "delivered by the check-back");
+                assertEquals(1, survivingLog.unfinishedDecisions().size(), "END waits for the horizon");
             }
         }
-        assertEquals(MockResourceManager.BranchState.COMMITTED, db.state(1, gtrid));
-        assertTrue(survivingLog.unfinishedDecisions().isEmpty());
-        List<MessageExt> got = of(deliveries.awaitAtLeast(1, DELIVERY_WAIT), gtrid.toHex());
-        assertEquals(1, got.size());
-        assertArrayEquals("recovered".getBytes(UTF_8), got.get(0).getBody());
         assertEquals(1, of(deliveries.after(DUPLICATE_WAIT), gtrid.toHex()).size(), "exactly once");
     }
 
