@@ -9,6 +9,7 @@ import dev.concord.service.core.TransactionService;
 import jakarta.ws.rs.ext.ContextResolver;
 import java.time.Duration;
 import java.util.List;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -69,6 +70,9 @@ public final class ApiServer implements AutoCloseable {
             rc.register(resource);
         }
         rc.register(new BodyLimitFilter(config.http().maxBodyBytes()));
+        rc.register(HeaderCheckFilter.class);
+        rc.register(ProblemBodyFilter.class);
+        rc.register(new RequestBodyDrainFilter(config.http().maxBodyBytes()));
         rc.register(new AuthorizationFeature(new TokenAuthenticator(config.tokens())));
         rc.register(JacksonFeature.withoutExceptionMappers());
         rc.register(new ObjectMapperResolver(json.writer()));
@@ -99,6 +103,16 @@ public final class ApiServer implements AutoCloseable {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
+        // Odd characters in a path (bad UTF-8, encoded separators or dots, control characters) reach Jersey, which
+        // answers 404 or 400 with a problem document. Refused inside Jetty, they would end the connection before
+        // the body was read, and a client still sending its body sees the connection reset, not the answer. No
+        // file is served from a path here, so ambiguous segments cannot reach anything they should not.
+        http.setUriCompliance(UriCompliance.DEFAULT.with("concord",
+                UriCompliance.Violation.BAD_UTF8_ENCODING, UriCompliance.Violation.TRUNCATED_UTF8_ENCODING,
+                UriCompliance.Violation.SUSPICIOUS_PATH_CHARACTERS, UriCompliance.Violation.ILLEGAL_PATH_CHARACTERS,
+                UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR, UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING,
+                UriCompliance.Violation.AMBIGUOUS_PATH_SEGMENT, UriCompliance.Violation.AMBIGUOUS_EMPTY_SEGMENT,
+                UriCompliance.Violation.AMBIGUOUS_PATH_PARAMETER));
         ServiceConfig.Http settings = config.http();
         ServerConnector connector;
         if (settings.tls() != null) {
