@@ -88,16 +88,19 @@ final class BenchDatabases {
         }
     }
 
-    /** Rows in the table of each database: {MariaDB, PostgreSQL}. */
-    long[] rowCounts() throws SQLException {
-        return new long[] {count(maria()), count(pg())};
+    /** Rows of one contender (its {@code tm} column) in each database: {MariaDB, PostgreSQL}. */
+    long[] rowCounts(String tm) throws SQLException {
+        return new long[] {count(maria(), tm), count(pg(), tm)};
     }
 
-    private static long count(Connection connection) throws SQLException {
-        try (Connection c = connection; Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + TABLE)) {
-            rs.next();
-            return rs.getLong(1);
+    private static long count(Connection connection, String tm) throws SQLException {
+        try (Connection c = connection;
+             PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + TABLE + " WHERE tm = ?")) {
+            ps.setString(1, tm);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 

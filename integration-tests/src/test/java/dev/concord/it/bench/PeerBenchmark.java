@@ -43,12 +43,20 @@ import java.util.stream.Stream;
  * store ({@link NarayanaContender}), Atomikos ({@link AtomikosContender}).
  *
  * <h2>How</h2>
- * Each contender runs in a child JVM of its own ({@link PeerBenchmarkChild}, same Java and class path): Narayana
- * and Atomikos configure themselves once per JVM through static singletons. A round starts each contender once,
- * in an order that rotates from round to round; the child warms each workload up, then runs every case (a warm-up,
- * then a measured window) and reports. Right before each child the disk's fsync rate is measured (a 1-byte
- * write and {@code force(false)} loop on a pre-allocated file, in the same directory as the logs), since on a
- * shared machine it drifts. Reported: medians over the rounds (and over all fsync measurements).
+ * Each contender runs in a JVM of its own ({@link PeerBenchmarkChild}, same Java and class path): Narayana and
+ * Atomikos configure themselves once per JVM through static singletons. All children start together and live for
+ * the whole run, driven through their standard input, so each keeps its JIT-compiled code, pools and log:
+ * <ol>
+ *   <li>warm-up, once per contender and workload, at the highest thread count up to 16: long enough for the JIT
+ *       to settle (measured here: with xa-db the CPU per transaction of every contender keeps falling for about
+ *       15 s, compiling the JDBC drivers; a 3-second warm-up measures mostly the compiler);</li>
+ *   <li>rounds: case by case (a workload at a thread count), every contender in turn — the order rotating from
+ *       round to round — a short warm-up at the case's thread count, then a measured window. The contenders of a
+ *       case are thus measured within a minute of each other while the load of a shared machine drifts. Before
+ *       each case the disk's fsync rate is measured (a 1-byte write and {@code force(false)} loop on a
+ *       pre-allocated file, in the same directory as the logs).</li>
+ * </ol>
+ * Reported: medians over the rounds (and over all fsync measurements).
  *
  * <h2>Output</h2>
  * One line per case, then the fsync rate, Concord's cost lines, a Markdown table and the issue's targets:
@@ -73,19 +81,20 @@ import java.util.stream.Stream;
  *   <li>{@code --nop-threads} [1,4,16,64], {@code --db-threads} [1,8]</li>
  *   <li>{@code --contenders} [concord,narayana-journal,narayana-shadow,atomikos] — the baseline joins whenever
  *       xa-db runs</li>
- *   <li>{@code --rounds} [3]; {@code --seconds} [3] measured per case; {@code --warmup} [1] per case;
- *       {@code --first-warmup} [3] per workload and child, at the highest thread count up to 16;
- *       {@code --fsync-seconds} [1.5] before each child (fractions allowed: {@code --seconds=0.5})</li>
+ *   <li>{@code --rounds} [3]; {@code --seconds} [3] measured per case and contender; {@code --warmup} [1]
+ *       before each of those; {@code --nop-warmup} [6] and {@code --db-warmup} [15], once per contender;
+ *       {@code --fsync-seconds} [1.5] before each case (fractions allowed: {@code --seconds=0.5})</li>
  *   <li>{@code --dir} [java.io.tmpdir] — parent of the temporary directory: put it on the disk to measure</li>
  *   <li>{@code --child-opts} ["-Xms1g -Xmx1g"] — JVM options of the children</li>
- *   <li>{@code --jfr=DIR} — record each Concord child with JFR ({@code settings=profile}) into DIR, one file per
- *       round; read with {@code jfr print --events jdk.ExecutionSample} or {@code jfr summary}</li>
+ *   <li>{@code --jfr=DIR} — record the Concord child with JFR ({@code settings=profile}) into DIR/concord.jfr;
+ *       summarize with {@link JfrSummary}, or {@code jfr print --events jdk.ExecutionSample}</li>
  *   <li>{@code --concord-db} [pool] — pool: Concord's xa-db branches come from its pooled
  *       {@code EnlistingDataSource} (the product path); raw: each thread enlists its own XA connections, as
  *       Narayana does</li>
  *   <li>{@code --keep} [false] — keep the temporary directory (logs, children's standard error)</li>
+ *   <li>{@code --child-opts} may carry any JVM option, e.g. a JFR recording with other settings</li>
  * </ul>
- * The defaults take about 8 minutes on a 2-core machine. Database settings: see {@link BenchDatabases}.
+ * The defaults take about 9 minutes on a 2-core machine (plus the build, with {@code scripts/bench.sh peers}). Database settings: see {@link BenchDatabases}.
  */
 public final class PeerBenchmark {
     private static final com.sun.management.OperatingSystemMXBean OS =
@@ -116,7 +125,8 @@ public final class PeerBenchmark {
         int rounds = Integer.parseInt(a.getOrDefault("rounds", "3"));
         long measure = millis(a.getOrDefault("seconds", "3"));
         long warmup = millis(a.getOrDefault("warmup", "1"));
-        long firstWarmup = millis(a.getOrDefault("first-warmup", "3"));
+        long nopWarmup = millis(a.getOrDefault("nop-warmup", "6"));
+        long dbWarmup = millis(a.getOrDefault("db-warmup", "15"));
         long fsyncMillis = millis(a.getOrDefault("fsync-seconds", "1.5"));
         Path parent = Path.of(a.getOrDefault("dir", System.getProperty("java.io.tmpdir")));
         List<String> childOpts = List.of(a.getOrDefault("child-opts", "-Xms1g -Xmx1g").trim().split("\\s+"));
@@ -130,12 +140,19 @@ public final class PeerBenchmark {
         }
         boolean nop = workloads.contains(Workload.NOP);
         boolean xaDb = workloads.contains(Workload.XA_DB);
+        if (!nop && !xaDb) {
+            return;
+        }
+        List<String> cases = new ArrayList<>();
+        if (nop) {
+            Arrays.stream(nopThreads).forEach(t -> cases.add("nop:" + t));
+        }
+        if (xaDb) {
+            Arrays.stream(dbThreads).forEach(t -> cases.add("xa-db:" + t));
+        }
         List<Contender.Kind> all = new ArrayList<>(contenders);
         if (xaDb) {
             all.add(Contender.Kind.BASELINE);
-        }
-        if (!nop && !xaDb) {
-            return;
         }
         BenchDatabases db = new BenchDatabases();
         if (xaDb) {
@@ -146,91 +163,120 @@ public final class PeerBenchmark {
             }
         }
         int dbMax = Arrays.stream(dbThreads).max().orElse(1);
-        long perCase = warmup + measure;
-        long estimate = 0;
-        for (Contender.Kind k : all) {
-            int cases = (k != Contender.Kind.BASELINE && nop ? nopThreads.length : 0) + (xaDb ? dbThreads.length : 0);
-            int wl = (k != Contender.Kind.BASELINE && nop ? 1 : 0) + (xaDb ? 1 : 0);
-            estimate += cases * perCase + wl * firstWarmup + 2500;
+        long perRound = 0;
+        long warmups = 0;
+        for (String c : cases) {
+            long n = all.stream().filter(k -> runs(k, c)).count();
+            perRound += n * (warmup + measure) + fsyncMillis;
         }
-        estimate = (estimate + fsyncMillis * all.size()) * rounds;
-        log("peer benchmark: %d rounds of %s, about %d s", rounds,
-                all.stream().map(k -> k.id).collect(Collectors.joining(", ")), estimate / 1000);
+        for (Contender.Kind k : all) {
+            warmups += (nop && k != Contender.Kind.BASELINE ? nopWarmup : 0) + (xaDb ? dbWarmup : 0);
+        }
+        log("peer benchmark: %s; warm-up, then %d rounds of %s; about %d s", String.join(" ", cases), rounds,
+                all.stream().map(k -> k.id).collect(Collectors.joining(", ")),
+                (warmups + perRound * rounds) / 1000 + 10);
 
         Path root = Files.createTempDirectory(Files.createDirectories(parent), "concord-peer-bench");
         Map<String, Map<Contender.Kind, List<double[]>>> results = new TreeMap<>(PeerBenchmark::caseOrder);
+        Map<Contender.Kind, Long> committed = new LinkedHashMap<>();
         List<Double> fsyncRates = new ArrayList<>();
         List<Double> fsyncCpu = new ArrayList<>();
+        Map<Contender.Kind, Child> children = new LinkedHashMap<>();
         long started = System.nanoTime();
         try {
+            // Every contender in a JVM of its own, all started at once and kept for the whole run.
+            for (Contender.Kind k : all) {
+                List<String> cmd = new ArrayList<>();
+                cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+                cmd.addAll(childOpts);
+                if (jfr != null && k == Contender.Kind.CONCORD) {
+                    Path file = Files.createDirectories(Path.of(jfr)).toAbsolutePath().resolve("concord.jfr");
+                    cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + file);
+                }
+                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PeerBenchmarkChild.class.getName(),
+                        "--contender=" + k.id, "--dir=" + root.resolve(k.id), "--db-max-threads=" + dbMax,
+                        "--concord-db=" + concordDb));
+                children.put(k, Child.start(k, cmd, root.resolve(k.id + ".stderr")));
+            }
+            for (Child c : children.values()) {
+                c.await("READY", 180_000);
+            }
+            // Warm-up: once per contender and workload, long enough for the JIT to settle (xa-db: the drivers).
+            for (Contender.Kind k : all) {
+                Child c = children.get(k);
+                for (Workload w : List.of(Workload.NOP, Workload.XA_DB)) {
+                    if (!workloads.contains(w) || (w == Workload.NOP && k == Contender.Kind.BASELINE)) {
+                        continue;
+                    }
+                    int[] ts = w == Workload.NOP ? nopThreads : dbThreads;
+                    int threads = Arrays.stream(ts).filter(t -> t <= 16).max().orElse(ts[0]);
+                    long ms = w == Workload.NOP ? nopWarmup : dbWarmup;
+                    long t0 = System.nanoTime();
+                    String line = c.command("WARM " + w.id + " " + threads + " " + ms / 1000.0, "WARMED",
+                            ms + 180_000);
+                    if (line != null && w == Workload.XA_DB) {
+                        committed.merge(k, Long.parseLong(fields(line).get("committed")), Long::sum);
+                    }
+                    log("warm-up %-16s %-5s %2d threads, %.0f s%s", k.id, w.id, threads, (System.nanoTime() - t0) / 1e9,
+                            line == null ? ": FAILED" : "");
+                }
+            }
+            // Rounds: case by case, every contender in turn, the order rotating from round to round, so that the
+            // contenders of a case are measured minutes apart at most while the machine's load drifts.
             for (int r = 0; r < rounds; r++) {
                 log("round %d/%d", r + 1, rounds);
-                List<Contender.Kind> order = rotated(all, r);
-                for (Contender.Kind k : order) {
-                    // The disk's rate right before each contender: on a shared machine it drifts.
+                for (String c : cases) {
+                    String[] wt = c.split(":");
+                    // The disk's rate next to the case: on a shared machine it drifts.
                     double[] fsync = rawFsyncsPerSecond(root, fsyncMillis);
                     fsyncRates.add(fsync[0]);
                     fsyncCpu.add(fsync[1]);
-                    List<String> cases = new ArrayList<>();
-                    if (nop && k != Contender.Kind.BASELINE) {
-                        Arrays.stream(nopThreads).forEach(t -> cases.add("nop:" + t));
-                    }
-                    if (xaDb) {
-                        Arrays.stream(dbThreads).forEach(t -> cases.add("xa-db:" + t));
-                        db.createAndTruncate(120);
-                    }
-                    List<String> cmd = new ArrayList<>();
-                    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-                    cmd.addAll(childOpts);
-                    if (jfr != null && k == Contender.Kind.CONCORD) {
-                        Files.createDirectories(Path.of(jfr));
-                        cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
-                                + Path.of(jfr).toAbsolutePath().resolve("concord-round-" + (r + 1) + ".jfr"));
-                    }
-                    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PeerBenchmarkChild.class.getName(),
-                            "--contender=" + k.id, "--dir=" + root.resolve("r" + (r + 1) + "-" + k.id),
-                            "--cases=" + String.join(",", cases), "--seconds=" + measure / 1000.0,
-                            "--warmup=" + warmup / 1000.0, "--first-warmup=" + firstWarmup / 1000.0,
-                            "--db-max-threads=" + dbMax, "--concord-db=" + concordDb));
-                    long budget = cases.size() * perCase + 2 * firstWarmup + 180_000;
-                    long t0 = System.nanoTime();
-                    List<String> out = runChild(cmd, root.resolve("r" + (r + 1) + "-" + k.id + ".stderr"), budget);
-                    Map<String, Long> committed = new LinkedHashMap<>();
-                    for (String line : out) {
+                    for (Contender.Kind k : rotated(all, r)) {
+                        if (!runs(k, c)) {
+                            continue;
+                        }
+                        String line = children.get(k).command("RUN " + wt[0] + " " + wt[1] + " " + warmup / 1000.0
+                                + " " + measure / 1000.0, "RESULT", warmup + measure + 180_000);
+                        if (line == null) {
+                            continue;
+                        }
                         Map<String, String> f = fields(line);
-                        if (line.startsWith("RESULT ")) {
-                            String key = f.get("workload") + ":" + f.get("threads");
-                            results.computeIfAbsent(key, x -> new LinkedHashMap<>())
-                                    .computeIfAbsent(k, x -> new ArrayList<>())
-                                    .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
-                                                    "sys_us_per_tx", "ctxsw_per_tx")
-                                            .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
-                                            .toArray());
-                            log("  %-16s %-5s %2s threads: %8.0f tx/s  %7.1f us CPU/tx%s", k.id, f.get("workload"),
-                                    f.get("threads"), Double.parseDouble(f.get("tps")),
-                                    Double.parseDouble(f.get("cpu_us_per_tx")),
-                                    f.get("forces_per_tx").equals("NaN") ? ""
-                                            : String.format(Locale.ROOT, "  %.3f forces/tx",
-                                            Double.parseDouble(f.get("forces_per_tx"))));
-                        } else if (line.startsWith("COMMITTED ")) {
-                            committed.put(f.get("workload"), Long.parseLong(f.get("total")));
+                        results.computeIfAbsent(c, x -> new LinkedHashMap<>())
+                                .computeIfAbsent(k, x -> new ArrayList<>())
+                                .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
+                                                "sys_us_per_tx", "ctxsw_per_tx")
+                                        .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
+                                        .toArray());
+                        if (wt[0].equals(Workload.XA_DB.id)) {
+                            committed.merge(k, Long.parseLong(f.get("committed")), Long::sum);
                         }
+                        log("  %-16s %-5s %2s threads: %8.0f tx/s  %7.1f us CPU/tx%s", k.id, wt[0], wt[1],
+                                Double.parseDouble(f.get("tps")), Double.parseDouble(f.get("cpu_us_per_tx")),
+                                f.get("forces_per_tx").equals("NaN") ? "" : String.format(Locale.ROOT,
+                                        "  %.3f forces/tx", Double.parseDouble(f.get("forces_per_tx"))));
                     }
-                    if (committed.containsKey("xa-db")) {
-                        long[] rows = db.rowCounts();
-                        long want = committed.get("xa-db");
-                        if (rows[0] != want || rows[1] != want) {
-                            System.out.printf(Locale.ROOT, "WARN %s committed %d xa-db transactions but MariaDB holds "
-                                    + "%d rows and PostgreSQL %d%n", k.id, want, rows[0], rows[1]);
-                        }
-                    }
-                    log("  %s done in %.0f s", k.id, (System.nanoTime() - t0) / 1e9);
-                    if (!keep) {
-                        deleteRecursively(root.resolve("r" + (r + 1) + "-" + k.id));
+                    log("  (fsync %.0f/s)", fsync[0]);
+                }
+            }
+            if (xaDb) {
+                // Every transaction a contender reported committed left one row in each database, no more.
+                for (Map.Entry<Contender.Kind, Long> e : committed.entrySet()) {
+                    Child c = children.get(e.getKey());
+                    long[] rows = db.rowCounts(e.getKey().id);
+                    if (c.failures > 0) {
+                        log("%s had failed commands; rows not checked (%d / %d)", e.getKey().id, rows[0], rows[1]);
+                    } else if (rows[0] != e.getValue() || rows[1] != e.getValue()) {
+                        System.out.printf(Locale.ROOT, "WARN %s committed %d xa-db transactions but MariaDB holds "
+                                + "%d of its rows and PostgreSQL %d%n", e.getKey().id, e.getValue(), rows[0], rows[1]);
+                    } else {
+                        log("%s: %d xa-db transactions, %d rows in each database", e.getKey().id, e.getValue(), rows[0]);
                     }
                 }
             }
         } finally {
+            for (Child c : children.values()) {
+                c.quit();
+            }
             if (xaDb) {
                 try {
                     db.drop();
@@ -249,6 +295,11 @@ public final class PeerBenchmark {
                 .collect(Collectors.joining(" ")));
         report(results, median(fsyncRates.stream().mapToDouble(Double::doubleValue).toArray()),
                 median(fsyncCpu.stream().mapToDouble(Double::doubleValue).toArray()), rounds);
+    }
+
+    /** Whether the contender runs the case: the baseline exists for xa-db only. */
+    private static boolean runs(Contender.Kind k, String c) {
+        return k != Contender.Kind.BASELINE || c.startsWith(Workload.XA_DB.id + ":");
     }
 
     // ---------------------------------------------------------------- report
@@ -389,43 +440,99 @@ public final class PeerBenchmark {
 
     // ---------------------------------------------------------------- children and helpers
 
-    /** Runs a child to completion; returns its standard output; its standard error goes to {@code stderrFile}. */
-    private static List<String> runChild(List<String> cmd, Path stderrFile, long budgetMillis)
-            throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectError(stderrFile.toFile()).start();
-        p.getOutputStream().close();
-        List<String> out = new ArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    synchronized (out) {
+    /** A child JVM driven through its standard input; its standard error goes to a file. */
+    private static final class Child {
+        final Contender.Kind kind;
+        final Process process;
+        final Path stderr;
+        final java.io.Writer in;
+        final java.util.concurrent.BlockingQueue<String> out = new java.util.concurrent.LinkedBlockingQueue<>();
+        boolean dead;
+        int failures;
+
+        private Child(Contender.Kind kind, Process process, Path stderr) {
+            this.kind = kind;
+            this.process = process;
+            this.stderr = stderr;
+            this.in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
                         out.add(line);
                     }
+                } catch (IOException e) {
+                    // The child is gone.
                 }
-            } catch (IOException e) {
-                // The child is gone.
+                out.add("EOF");
+            }, "child-" + kind.id);
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        static Child start(Contender.Kind kind, List<String> cmd, Path stderr) throws IOException {
+            return new Child(kind, new ProcessBuilder(cmd).redirectError(stderr.toFile()).start(), stderr);
+        }
+
+        /** Sends a command; returns the answer starting with {@code expect}, or null (reported) when it failed. */
+        String command(String command, String expect, long timeoutMillis) throws IOException, InterruptedException {
+            if (dead) {
+                return null;
             }
-        }, "child-stdout");
-        reader.setDaemon(true);
-        reader.start();
-        boolean exited = p.waitFor(budgetMillis, TimeUnit.MILLISECONDS);
-        if (!exited) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
+            try {
+                in.write(command + "\n");
+                in.flush();
+            } catch (IOException e) {
+                return fail(command, "its standard input is closed: " + e);
+            }
+            return await(expect, timeoutMillis, command);
         }
-        reader.join(10_000);
-        List<String> lines;
-        synchronized (out) {
-            lines = List.copyOf(out);
+
+        void await(String expect, long timeoutMillis) throws IOException, InterruptedException {
+            await(expect, timeoutMillis, "start");
         }
-        if (!exited || p.exitValue() != 0) {
-            String why = exited ? "exited with status " + p.exitValue() : "was killed after " + budgetMillis / 1000 + " s";
-            System.out.println("WARN child " + cmd.get(cmd.indexOf(PeerBenchmarkChild.class.getName()) + 1) + " " + why
-                    + "; its results so far are kept. Last lines of its standard error:");
-            List<String> err = Files.readAllLines(stderrFile, StandardCharsets.UTF_8);
-            err.subList(Math.max(0, err.size() - 40), err.size()).forEach(l -> System.out.println("    " + l));
+
+        private String await(String expect, long timeoutMillis, String what) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            while (true) {
+                String line = out.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (line == null) {
+                    process.destroyForcibly();
+                    dead = true;
+                    return fail(what, "no answer within " + timeoutMillis / 1000 + " s; killed");
+                }
+                if (line.startsWith(expect)) {
+                    return line;
+                }
+                if (line.startsWith("ERROR") || line.equals("EOF")) {
+                    dead |= line.equals("EOF") || !process.isAlive();
+                    return fail(what, line);
+                }
+            }
         }
-        return lines;
+
+        private String fail(String what, String why) throws IOException {
+            failures++;
+            System.out.println("WARN " + kind.id + ": '" + what + "' failed: " + why + ". Last lines of its standard error:");
+            List<String> err = Files.exists(stderr) ? Files.readAllLines(stderr, StandardCharsets.UTF_8) : List.of();
+            err.subList(Math.max(0, err.size() - 30), err.size()).forEach(l -> System.out.println("    " + l));
+            return null;
+        }
+
+        void quit() throws InterruptedException {
+            if (!dead) {
+                try {
+                    in.write("QUIT\n");
+                    in.flush();
+                } catch (IOException e) {
+                    // Gone already.
+                }
+            }
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
     }
 
     /**

@@ -1,78 +1,92 @@
 package dev.concord.it.bench;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 
 /**
- * One contender in one JVM, started by {@link PeerBenchmark} for each contender and round. It sets the contender
- * up, warms each workload up once at the highest thread count (at most 16), then runs the cases in the given order
- * and prints one line per case on standard output:
+ * One contender in one JVM, started once per run by {@link PeerBenchmark} and driven through its standard input,
+ * so that the parent can interleave the contenders case by case while each keeps its warmed-up JIT, its pools and
+ * its log. Arguments: {@code --contender=C --dir=D --db-max-threads=N --concord-db=pool|raw}. Commands, one per
+ * line, each answered on standard output:
  * <pre>
- *   RESULT contender=C workload=W threads=N tx=T seconds=S tps=X cpu_us_per_tx=Y forces_per_tx=Z
- *          user_us_per_tx=U sys_us_per_tx=K ctxsw_per_tx=W
- *   COMMITTED workload=W total=T
- *   DONE
+ *   WARM workload threads seconds           -> WARMED committed=T
+ *   RUN workload threads warmup measure     -> RESULT contender=C workload=W threads=N tx=T seconds=S tps=X
+ *                                              cpu_us_per_tx=Y forces_per_tx=Z user_us_per_tx=U sys_us_per_tx=K
+ *                                              ctxsw_per_tx=V committed=T
+ *   QUIT                                    -> DONE, then exit
  * </pre>
- * ({@code COMMITTED} counts every transaction this child committed, warm-ups included, so the parent can check
- * that both databases hold exactly that many rows.) Arguments: {@code --contender=C --dir=D
- * --cases=nop:1,nop:4,xa-db:8 --seconds=S --warmup=S --first-warmup=S --db-max-threads=N --concord-db=pool|raw}.
+ * {@code committed} counts every transaction of the command, warm-up included, so the parent can check that both
+ * databases hold exactly as many rows of this contender. A failed command answers {@code ERROR message} (stack
+ * trace on standard error); the first line of all is {@code READY} once the contender is set up.
  */
 public final class PeerBenchmarkChild {
     private PeerBenchmarkChild() {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = PeerBenchmark.parseArgs(args);
+        var a = PeerBenchmark.parseArgs(args);
         Contender.Kind kind = Contender.Kind.parse(a.get("contender"));
         Path dir = Files.createDirectories(Path.of(a.get("dir")));
-        long measure = PeerBenchmark.millis(a.get("seconds"));
-        long warmup = PeerBenchmark.millis(a.get("warmup"));
-        long firstWarmup = PeerBenchmark.millis(a.get("first-warmup"));
-        List<Object[]> cases = new ArrayList<>();
-        for (String c : a.get("cases").split(",")) {
-            String[] wt = c.split(":");
-            cases.add(new Object[] {Workload.parse(wt[0]), Integer.parseInt(wt[1])});
-        }
         ChildOptions options = new ChildOptions(Integer.parseInt(a.getOrDefault("db-max-threads", "8")),
                 !"raw".equals(a.getOrDefault("concord-db", "pool")));
-        Map<Workload, Long> committed = new LinkedHashMap<>();
-        int status = 0;
-        try (Contender contender = Contender.open(kind, dir, options)) {
-            Set<Workload> warmed = EnumSet.noneOf(Workload.class);
-            for (Object[] c : cases) {
-                Workload w = (Workload) c[0];
-                int threads = (Integer) c[1];
-                if (warmed.add(w)) {
-                    int warmThreads = cases.stream().filter(x -> x[0] == w).mapToInt(x -> (Integer) x[1])
-                            .filter(t -> t <= 16).max().orElse(threads);
-                    LoadRunner.Measurement m = LoadRunner.run(contender, w, warmThreads, firstWarmup, 0);
-                    committed.merge(w, m.committedTotal(), Long::sum);
-                }
-                LoadRunner.Measurement m = LoadRunner.run(contender, w, threads, warmup, measure);
-                committed.merge(w, m.committedTotal(), Long::sum);
-                System.out.printf(Locale.ROOT, "RESULT contender=%s workload=%s threads=%d tx=%d seconds=%.3f "
-                                + "tps=%.1f cpu_us_per_tx=%.2f forces_per_tx=%.4f user_us_per_tx=%.2f sys_us_per_tx=%.2f "
-                                + "ctxsw_per_tx=%.2f%n", kind.id, w.id, threads, m.transactions(), m.seconds(), m.tps(),
-                        m.cpuMicrosPerTx(), m.forcesPerTx(), m.userMicrosPerTx(), m.systemMicrosPerTx(),
-                        m.contextSwitchesPerTx());
-                System.out.flush();
-            }
+        Contender contender;
+        try {
+            contender = Contender.open(kind, dir, options);
         } catch (Throwable t) {
-            System.err.println("contender " + kind.id + " failed:");
             t.printStackTrace();
-            status = 1;
+            answer("ERROR cannot set up " + kind.id + ": " + t);
+            System.exit(1);
+            return;
         }
-        committed.forEach((w, n) -> System.out.printf(Locale.ROOT, "COMMITTED workload=%s total=%d%n", w.id, n));
-        System.out.println(status == 0 ? "DONE" : "FAILED");
+        answer("READY");
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            String[] c = line.trim().split("\\s+");
+            try {
+                switch (c[0]) {
+                    case "WARM" -> {
+                        LoadRunner.Measurement m = LoadRunner.run(contender, Workload.parse(c[1]),
+                                Integer.parseInt(c[2]), PeerBenchmark.millis(c[3]), 0);
+                        answer("WARMED committed=" + m.committedTotal());
+                    }
+                    case "RUN" -> {
+                        Workload w = Workload.parse(c[1]);
+                        int threads = Integer.parseInt(c[2]);
+                        LoadRunner.Measurement m = LoadRunner.run(contender, w, threads, PeerBenchmark.millis(c[3]),
+                                PeerBenchmark.millis(c[4]));
+                        answer(String.format(Locale.ROOT, "RESULT contender=%s workload=%s threads=%d tx=%d "
+                                        + "seconds=%.3f tps=%.1f cpu_us_per_tx=%.2f forces_per_tx=%.4f "
+                                        + "user_us_per_tx=%.2f sys_us_per_tx=%.2f ctxsw_per_tx=%.2f committed=%d",
+                                kind.id, w.id, threads, m.transactions(), m.seconds(), m.tps(), m.cpuMicrosPerTx(),
+                                m.forcesPerTx(), m.userMicrosPerTx(), m.systemMicrosPerTx(),
+                                m.contextSwitchesPerTx(), m.committedTotal()));
+                    }
+                    case "QUIT" -> {
+                        try {
+                            contender.close();
+                        } finally {
+                            answer("DONE");
+                            // Narayana and Atomikos leave non-daemon threads behind.
+                            System.exit(0);
+                        }
+                    }
+                    default -> answer("ERROR unknown command: " + line);
+                }
+            } catch (Throwable t) {
+                System.err.println("command '" + line + "' of " + kind.id + " failed:");
+                t.printStackTrace();
+                answer("ERROR " + String.valueOf(t).replace('\n', ' '));
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void answer(String line) {
+        System.out.println(line);
         System.out.flush();
-        // Narayana and Atomikos leave non-daemon threads behind.
-        System.exit(status);
     }
 }
