@@ -9,6 +9,12 @@
 #                          to hand-written XA; medians of 3 rounds, about 10 minutes with the build. Needs the
 #                          databases of scripts/test-env.sh. Options (rounds, seconds, threads, JFR, ...) are listed
 #                          in the javadoc of dev.concord.it.bench.PeerBenchmark.
+#   scripts/bench.sh rocketmq
+#                          RocketMQ adapter on an embedded broker: half send + acknowledged END pairs per second
+#                          through RocketMqXAResource vs plain DefaultMQProducer sends, 128-byte bodies, 1 and 16
+#                          threads, medians of 5 rounds; about 2 minutes with the build. Settings (-Dbench.flush=
+#                          SYNC_FLUSH, rounds, threads, ...) go in BENCH_JAVA_OPTS; see the javadoc of
+#                          dev.concord.xa.rocketmq.bench.RocketMqBenchmark.
 #
 # Extra JVM options for the benchmark (e.g. -Dbench.dir=/data to measure another disk) go in BENCH_JAVA_OPTS.
 set -euo pipefail
@@ -19,8 +25,9 @@ usage() {
 usage: scripts/bench.sh <subcommand>
 
 subcommands:
-  log    file transaction log: raw fsync rate, then commits/s and forces per commit at 1, 4, 16, 64 threads
-  peers  Concord vs Narayana vs Atomikos (nop and xa-db workloads); options: see PeerBenchmark's javadoc
+  log       file transaction log: raw fsync rate, then commits/s and forces per commit at 1, 4, 16, 64 threads
+  peers     Concord vs Narayana vs Atomikos (nop and xa-db workloads); options: see PeerBenchmark's javadoc
+  rocketmq  RocketMQ adapter: half send + acknowledged END pairs/s vs plain sends, 1 and 16 threads
 USAGE
 }
 
@@ -42,6 +49,12 @@ case "${1:-}" in
     # The harness starts every contender in a child JVM of its own with this same class path.
     mvn -q -B -pl integration-tests exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
       "-Dexec.args=-cp %classpath ${BENCH_JAVA_OPTS:-} dev.concord.it.bench.PeerBenchmark${args}"
+    ;;
+  rocketmq)
+    mvn -q -B -DskipTests install -pl xa-resources -am
+    # A forked JVM with the test classpath (embedded broker and client in it, not Maven's JVM).
+    mvn -q -B -pl xa-resources exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+      "-Dexec.args=-cp %classpath ${BENCH_JAVA_OPTS:-} dev.concord.xa.rocketmq.bench.RocketMqBenchmark"
     ;;
   *)
     usage
