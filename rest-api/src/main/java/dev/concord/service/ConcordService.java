@@ -272,13 +272,32 @@ public final class ConcordService implements AutoCloseable {
         return metrics;
     }
 
+    /**
+     * What a shutdown did.
+     *
+     * @param phaseTwoUnfinished decided transactions whose phase 2 was still unfinished when the grace period
+     *                           ended; recovery finishes them at the next start
+     * @param millis             how long the shutdown took
+     */
+    public record ShutdownReport(long phaseTwoUnfinished, long millis) {
+    }
+
     /** Stops gracefully, as described on the class; waits at most the configured grace period (plus closing). */
     @Override
-    public synchronized void close() {
+    public void close() {
+        shutdown();
+    }
+
+    /**
+     * Stops gracefully, as {@link #close()}, and says what was left for recovery (the process's log handlers may
+     * already be gone when a shutdown hook runs, so the caller reports it).
+     */
+    public synchronized ShutdownReport shutdown() {
         if (closed) {
-            return;
+            return new ShutdownReport(0, 0);
         }
         closed = true;
+        long began = System.nanoTime();
         long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
         transactions.stopBeginning();
         health.shuttingDown();
@@ -287,16 +306,18 @@ public final class ConcordService implements AutoCloseable {
         } catch (Exception e) {
             LOG.log(Level.WARNING, "CONCORD-3101 HTTP server stop: {0}", e.toString());
         }
-        awaitPhaseTwo(deadline);
+        long unfinished = awaitPhaseTwo(deadline);
         recovery.close();
         coordinator.close();
         log.close();
         audit.close();
         health.close();
         LOG.log(Level.INFO, "CONCORD-3103 coordinator {0} stopped", config.nodeId());
+        return new ShutdownReport(unfinished, (System.nanoTime() - began) / 1_000_000);
     }
 
-    private void awaitPhaseTwo(long deadline) {
+    /** Waits for phase 2 of decided transactions until the deadline; returns how many are still unfinished. */
+    private long awaitPhaseTwo(long deadline) {
         List<CompletableFuture<?>> decided = new ArrayList<>();
         for (GlobalTransaction tx : coordinator.inFlight()) {
             if (!tx.state().isActive()) {
@@ -304,19 +325,20 @@ public final class ConcordService implements AutoCloseable {
             }
         }
         if (decided.isEmpty()) {
-            return;
+            return 0;
         }
         try {
             CompletableFuture.allOf(decided.toArray(CompletableFuture[]::new))
                     .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
+        } catch (TimeoutException | ExecutionException e) {
+            long left = decided.stream().filter(f -> !f.isDone()).count();
             LOG.log(Level.WARNING, "CONCORD-3102 {0} transaction(s) still in phase 2 at shutdown; recovery "
-                    + "finishes them at the next start", decided.stream().filter(f -> !f.isDone()).count());
-        } catch (ExecutionException e) {
-            LOG.log(Level.WARNING, "CONCORD-3102 phase 2 failed during shutdown: {0}", e.getCause().toString());
+                    + "finishes them at the next start", left);
+            return left;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return decided.stream().filter(f -> !f.isDone()).count();
     }
 
     private static void closeQuietly(AutoCloseable c) {

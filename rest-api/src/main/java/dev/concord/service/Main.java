@@ -76,8 +76,12 @@ public final class Main {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("concord: stopping (grace " + service.config().shutdownGrace().toSeconds() + " s)");
-            service.close();
-            System.out.println("concord: stopped");
+            ConcordService.ShutdownReport report = service.shutdown();
+            if (report.phaseTwoUnfinished() > 0) {
+                System.out.println("concord: CONCORD-3102 " + report.phaseTwoUnfinished() + " transaction(s) still "
+                        + "in phase 2 when the grace period ended; recovery finishes them at the next start");
+            }
+            System.out.println("concord: stopped after " + report.millis() + " ms");
             stopped.countDown();
         }, "concord-shutdown"));
         stopped.await();

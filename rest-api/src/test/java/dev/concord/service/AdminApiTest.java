@@ -211,6 +211,18 @@ class AdminApiTest {
     }
 
     @Test
+    void readinessIsDownWhileAConfiguredResourceIsUnreachable() {
+        Reply r = api.get("/health/ready", null);
+        JsonNode p = problem(r, 503, "not-ready");
+        assertTrue(p.path("detail").asText().contains("resource:down"), r::toString);
+        JsonNode down = find(p.path("checks"), "name", "resource:down");
+        assertEquals("DOWN", down.path("status").asText());
+        assertEquals("UP", find(p.path("checks"), "name", "resource:mariadb").path("status").asText());
+        assertEquals("UP", find(p.path("checks"), "name", "log").path("status").asText());
+        assertEquals(200, api.get("/health/live", null).status(), "alive all the same");
+    }
+
+    @Test
     void theAuditLogPages() {
         api.post("/v1/admin/recovery/scan", "{\"reason\":\"one\"}", ADMIN);
         api.post("/v1/admin/recovery/scan", "{\"reason\":\"two\"}", ADMIN);

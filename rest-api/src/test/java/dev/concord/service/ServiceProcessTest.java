@@ -1,0 +1,119 @@
+package dev.concord.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.concord.service.testing.Api;
+import dev.concord.service.testing.Api.Reply;
+import dev.concord.service.testing.ServiceFixture;
+import dev.concord.service.testing.ServiceProcess;
+import dev.concord.service.testing.TestDatabases;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The process as an operator runs it: configuration errors stop it with status 2 and a message naming the key;
+ * without a configuration file it runs on defaults with a generated admin token; SIGTERM stops it gracefully,
+ * giving phase 2 in progress the grace period, and what is still unfinished is recovered at the next start.
+ */
+class ServiceProcessTest {
+    private static final String CLIENT = ServiceFixture.CLIENT_TOKEN;
+    private static final String ADMIN = ServiceFixture.ADMIN_TOKEN;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aConfigurationErrorExitsWith2AndNamesTheKey() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "http:\n  port: 99999\n");
+        try (ServiceProcess p = ServiceProcess.main(dir, Map.of(), "--config", bad.toString())) {
+            assertEquals(2, p.awaitExit(60));
+            assertTrue(p.output().contains("configuration error: http.port: must be between 0 and 65535"),
+                    p::output);
+        }
+        try (ServiceProcess p = ServiceProcess.main(dir, Map.of("CONCORD_HTTP_PORT", "eighty"))) {
+            assertEquals(2, p.awaitExit(60));
+            assertTrue(p.output().contains("http.port (from CONCORD_HTTP_PORT)"), p::output);
+        }
+        try (ServiceProcess p = ServiceProcess.main(dir, Map.of(), "--bogus")) {
+            assertEquals(2, p.awaitExit(60));
+            assertTrue(p.output().contains("usage:"), p::output);
+        }
+    }
+
+    @Test
+    void withoutConfigurationItRunsOnDefaultsWithAGeneratedAdminToken() throws Exception {
+        try (ServiceProcess p = ServiceProcess.main(dir, Map.of("CONCORD_HTTP_PORT", "0"))) {
+            Api api = new Api(p.awaitListening(60));
+            Path tokenFile = dir.resolve("data").resolve("admin.token");
+            assertTrue(p.output().contains("the admin token is in data/admin.token"), p::output);
+            String token = Files.readString(tokenFile).trim();
+            assertFalse(p.output().contains(token), "the token itself is never printed");
+            assertEquals(201, api.post("/v1/transactions", "{}", token).status());
+            assertEquals(200, api.get("/v1/admin/in-doubt", token).status(), "the generated token is an admin");
+            assertTrue(Files.isRegularFile(dir.resolve("data").resolve("log").resolve("segment-"
+                    + "0".repeat(19) + "1.seg")) || Files.list(dir.resolve("data").resolve("log")).findAny()
+                    .isPresent());
+            p.terminate();
+            assertEquals(143, p.awaitExit(60), p::output);
+            assertTrue(p.output().contains("concord: stopped"), p::output);
+        }
+    }
+
+    @Test
+    void sigtermWaitsForPhaseTwoWithinTheGraceAndRecoveryFinishesTheRestAfterARestart() throws Exception {
+        String node = ServiceFixture.uniqueNodeId("proc");
+        Path config = dir.resolve("concord.yaml");
+        Files.writeString(config, "nodeId: " + node + "\n"
+                + "dataDir: data\n"
+                + "http: {host: 127.0.0.1, port: 0}\n"
+                + "shutdown: {grace: 3s}\n"
+                + "tokens:\n"
+                + "  - {name: app, scope: client, token: " + CLIENT + "}\n"
+                + "  - {name: ops, scope: admin, token: \"${OPS_TOKEN}\"}\n"
+                + TestDatabases.resourcesYaml()
+                + "    - {name: down, type: mysql, url: \"jdbc:mysql://127.0.0.1:1/none\", user: x, password: y}\n");
+        Map<String, String> env = Map.of("OPS_TOKEN", ADMIN);
+        String id;
+        try (ServiceProcess p = ServiceProcess.main(dir, env, "--config", config.toString())) {
+            Api api = new Api(p.awaitListening(60));
+            id = api.post("/v1/transactions", "{}", CLIENT).json().path("id").asText();
+            api.post("/v1/transactions/" + id + "/branches", null, CLIENT);
+            assertEquals(200, api.post("/v1/transactions/" + id + "/branches/1/prepared", "{\"resource\":\"down\"}",
+                    CLIENT).status());
+            Reply c = api.post("/v1/transactions/" + id + "/commit", null, CLIENT);
+            assertEquals("COMMITTING", c.json().path("status").asText(), c::toString);
+
+            long start = System.nanoTime();
+            p.terminate();
+            assertEquals(143, p.awaitExit(60), p::output);
+            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(waitedMillis >= 2_500, "waited " + waitedMillis + " ms for phase 2: " + p.output());
+            assertTrue(p.output().contains("CONCORD-3102"), p::output);
+            assertTrue(p.output().contains("concord: stopped"), p::output);
+        }
+        try (ServiceProcess p = ServiceProcess.main(dir, env, "--config", config.toString())) {
+            Api api = new Api(p.awaitListening(60));
+            assertTrue(p.output().contains("decisionsRedone=1"), p::output);
+            JsonNode items = api.get("/v1/admin/in-doubt", ADMIN).json().path("items");
+            boolean found = false;
+            for (JsonNode t : items) {
+                if (t.path("transaction").asText().equals(id)) {
+                    assertEquals("LOGGED_DECISION", t.path("source").asText());
+                    found = true;
+                }
+            }
+            assertTrue(found, items::toString);
+            assertEquals("COMMIT", api.get("/v1/transactions/" + id + "/outcome", CLIENT).json().path("outcome")
+                    .asText(), "the logged decision still answers COMMIT after the restart");
+            p.terminate();
+            p.awaitExit(60);
+        }
+    }
+}
