@@ -172,7 +172,8 @@ class AdminApiTest {
         assertEquals(200, r.status(), r::toString);
         assertTrue(r.json().path("unreachableResources").toString().contains("down"), r::toString);
         assertTrue(audit("recovery-scan").stream().anyMatch(e -> e.path("reason").asText()
-                .equals("after the network repair") && e.path("result").asText().equals("SUCCEEDED")));
+                .equals("after the network repair") && e.path("result").asText().equals("SUCCEEDED")
+                && e.path("detail").asText().contains("unreachable [down]")), () -> audit("recovery-scan").toString());
     }
 
     @Test

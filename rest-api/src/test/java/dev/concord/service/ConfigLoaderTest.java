@@ -104,13 +104,13 @@ class ConfigLoaderTest {
     @Test
     void environmentVariablesOverrideTheFile() throws Exception {
         ServiceConfig c = ConfigLoader.fromYaml("nodeId: a\nhttp: {port: 1000}\n", Map.of(
-                "CONCORD_NODE_ID", "from-env", "CONCORD_HTTP_PORT", "8181", "CONCORD_DATA_DIR", "/tmp/x",
+                "CONCORD_NODE_ID", "from-env", "CONCORD_HTTP_PORT", "8181", "CONCORD_DATA_DIR", "other-data",
                 "CONCORD_TX_DEFAULT_TIMEOUT", "5s", "CONCORD_RECOVERY_INTERVAL", "2m",
                 "CONCORD_ADMIN_TOKEN", "admin-token-from-environment", "CONCORD_CLIENT_TOKEN",
                 "client-token-from-environment"));
         assertEquals("from-env", c.nodeId());
         assertEquals(8181, c.http().port());
-        assertEquals(Path.of("/tmp/x"), c.dataDir());
+        assertEquals(Path.of("other-data"), c.dataDir());
         assertEquals(Duration.ofSeconds(5), c.transactions().defaultTimeout());
         assertEquals(Duration.ofMinutes(2), c.recoveryInterval());
         assertEquals(2, c.tokens().size());

@@ -20,7 +20,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -174,7 +176,9 @@ public final class RecoveryAdmin {
             RecoveryManager.Report r = recovery.recover();
             return new ScanReport(r.decisionsRedone(), r.decisionsFinished(), r.orphansRolledBack(), r.leftInFlight(),
                     r.unreachableResources());
-        });
+        }, r -> "redone " + r.decisionsRedone() + ", finished " + r.decisionsFinished() + ", orphans rolled back "
+                + r.orphansRolledBack() + ", left in flight " + r.leftInFlight()
+                + (r.unreachableResources().isEmpty() ? "" : ", unreachable " + r.unreachableResources()));
     }
 
     /** Forgets the heuristic outcome of one branch, at the resource and in the log. */
@@ -195,24 +199,26 @@ public final class RecoveryAdmin {
                 throw new ServiceFailure(ServiceFailure.Kind.NOT_FOUND, e.getMessage());
             } catch (LogException e) {
                 throw new ServiceFailure(ServiceFailure.Kind.LOG_UNAVAILABLE, "the forget record could not be "
-                        + "written to the transaction log: " + e.getMessage(), java.util.Map.of(), e);
+                        + "written to the transaction log: " + e.getMessage(), Map.of(), e);
             }
             return heuristics();
-        });
+        }, left -> null);
     }
 
     /** Rolls back a transaction that is still in flight, on an operator's word. */
     public TransactionView rollback(String who, String reason, String transaction) {
         checkReason(reason);
         transactions.entry(transaction);
-        return audited(who, "rollback-transaction", transaction, reason, () -> transactions.rollback(transaction));
+        return audited(who, "rollback-transaction", transaction, reason, () -> transactions.rollback(transaction),
+                t -> "status " + t.status());
     }
 
     /** Commits a transaction that is still active, on an operator's word. */
     public TransactionView commit(String who, String reason, String transaction) {
         checkReason(reason);
         transactions.entry(transaction);
-        return audited(who, "commit-transaction", transaction, reason, () -> transactions.commit(transaction));
+        return audited(who, "commit-transaction", transaction, reason, () -> transactions.commit(transaction),
+                t -> "status " + t.status());
     }
 
     /** Audit lines, newest first. */
@@ -224,7 +230,8 @@ public final class RecoveryAdmin {
         return audit.list(limit, beforeSeq);
     }
 
-    private <T> T audited(String who, String action, String target, String reason, Supplier<T> work) {
+    private <T> T audited(String who, String action, String target, String reason, Supplier<T> work,
+                          Function<T, String> detail) {
         long seq = audit.requested(who, action, target, reason);
         T result;
         try {
@@ -233,7 +240,7 @@ public final class RecoveryAdmin {
             audit.result(seq, who, action, target, reason, false, e.getMessage());
             throw e;
         }
-        audit.result(seq, who, action, target, reason, true, null);
+        audit.result(seq, who, action, target, reason, true, detail.apply(result));
         return result;
     }
 
