@@ -13,28 +13,38 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A {@link CrashChild} JVM started by a test: same Java, same class path, its standard output and error collected
- * line by line by two reader threads, with bounded waits for a line and for the exit, and a hard kill.
+ * A child JVM started by a crash test: same Java, same class path, the test JVM's {@code concord.test.*} database
+ * settings passed on, its standard output and error collected line by line by two reader threads, with bounded
+ * waits for a line and for the exit, and a hard kill.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
+    /** System properties with this prefix (database settings of the tests) are passed on to every child. */
+    public static final String TEST_SETTINGS_PREFIX = "concord.test.";
+
     private final List<String> command;
+    private final String mainClass;
     private final Process process;
     private final List<String> out = new ArrayList<>();
     private final List<String> err = new ArrayList<>();
     private final Thread outReader;
     private final Thread errReader;
 
-    private ChildProcess(List<String> command, Process process) {
+    private ChildProcess(List<String> command, String mainClass, Process process) {
         this.command = command;
+        this.mainClass = mainClass;
         this.process = process;
         this.outReader = reader(process.getInputStream(), out, "stdout");
         this.errReader = reader(process.getErrorStream(), err, "stderr");
     }
 
-    /**
-     * Starts {@code CrashChild} with the given system properties (each {@code name=value}) and arguments.
-     */
+    /** Starts {@code CrashChild} with the given system properties (each {@code name=value}) and arguments. */
     static ChildProcess start(List<String> systemProperties, Path dataDir, String... args) throws IOException {
+        return start(CrashChild.class, systemProperties, dataDir, args);
+    }
+
+    /** Starts {@code main} with the given system properties (each {@code name=value}), data directory and arguments. */
+    public static ChildProcess start(Class<?> main, List<String> systemProperties, Path dataDir, String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Quick start-up: the children are short-lived.
@@ -43,15 +53,20 @@ final class ChildProcess implements AutoCloseable {
         cmd.add("-Xshare:auto");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(TEST_SETTINGS_PREFIX)) {
+                cmd.add("-D" + name + "=" + System.getProperty(name));
+            }
+        }
         for (String p : systemProperties) {
             cmd.add("-D" + p);
         }
-        cmd.add(CrashChild.class.getName());
+        cmd.add(main.getName());
         cmd.add(dataDir.toString());
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).start();
         p.getOutputStream().close();
-        return new ChildProcess(cmd, p);
+        return new ChildProcess(cmd, main.getName(), p);
     }
 
     private Thread reader(InputStream in, List<String> sink, String name) {
@@ -82,12 +97,12 @@ final class ChildProcess implements AutoCloseable {
      * Waits until a line of standard error matches, failing with the child's output when it does not appear in time
      * or the child ends first.
      */
-    String awaitStderr(Predicate<String> match, Duration timeout, String what) throws InterruptedException {
+    public String awaitStderr(Predicate<String> match, Duration timeout, String what) throws InterruptedException {
         return awaitLine(err, match, timeout, what);
     }
 
     /** Like {@link #awaitStderr} for standard output. */
-    String awaitStdout(Predicate<String> match, Duration timeout, String what) throws InterruptedException {
+    public String awaitStdout(Predicate<String> match, Duration timeout, String what) throws InterruptedException {
         return awaitLine(out, match, timeout, what);
     }
 
@@ -120,7 +135,7 @@ final class ChildProcess implements AutoCloseable {
      * {@link Process#destroyForcibly()}, because the latter also closes the process's streams on Linux, which can
      * drop lines the child wrote before it died but the reader threads had not read yet.
      */
-    int kill() throws InterruptedException {
+    public int kill() throws InterruptedException {
         process.toHandle().destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new AssertionError("child survived SIGKILL for 30 s" + describe());
@@ -135,7 +150,7 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** Waits for the child to exit on its own; kills it and fails when it does not in time. */
-    int awaitExit(Duration timeout) throws InterruptedException {
+    public int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("child did not exit within " + timeout.toSeconds() + " s" + describe());
@@ -148,18 +163,18 @@ final class ChildProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    synchronized List<String> stdout() {
+    public synchronized List<String> stdout() {
         return List.copyOf(out);
     }
 
-    synchronized List<String> stderr() {
+    public synchronized List<String> stderr() {
         return List.copyOf(err);
     }
 
     /** The command and everything the child printed so far, for failure messages. */
-    synchronized String describe() {
+    public synchronized String describe() {
         return "\ncommand: " + String.join(" ", command.subList(0, 1)) + " ... " + String.join(" ",
-                command.subList(command.indexOf(CrashChild.class.getName()), command.size()))
+                command.subList(command.indexOf(mainClass), command.size()))
                 + "\n--- stdout ---\n" + tail(out) + "\n--- stderr ---\n" + tail(err);
     }
 
@@ -168,10 +183,15 @@ final class ChildProcess implements AutoCloseable {
         return (from > 0 ? "(" + from + " earlier lines left out)\n" : "") + String.join("\n", lines.subList(from, lines.size()));
     }
 
+    /**
+     * Kills the child if it still runs and waits (bounded) until it is gone, so that databases see its sessions end
+     * before the test cleans up after it.
+     */
     @Override
-    public void close() {
+    public void close() throws InterruptedException {
         if (process.isAlive()) {
-            process.destroyForcibly();
+            process.toHandle().destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
         }
     }
 }

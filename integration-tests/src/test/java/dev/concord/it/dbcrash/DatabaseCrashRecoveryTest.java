@@ -1,5 +1,7 @@
 package dev.concord.it.dbcrash;
 
+import dev.concord.it.crash.ChildProcess;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,7 +68,7 @@ class DatabaseCrashRecoveryTest {
     private final String table = "dbcrash_" + hex(6);
     private final JdbcXaResource mariaDb = CrashDatabases.mariaDb();
     private final JdbcXaResource postgres = CrashDatabases.postgres();
-    private final List<DbChildProcess> children = new ArrayList<>();
+    private final List<ChildProcess> children = new ArrayList<>();
 
     @BeforeEach
     void createTables() throws Exception {
@@ -81,7 +83,7 @@ class DatabaseCrashRecoveryTest {
      */
     @AfterEach
     void cleanUp() throws Exception {
-        for (DbChildProcess child : children) {
+        for (ChildProcess child : children) {
             child.close();
         }
         List<Exception> failures = new ArrayList<>();
@@ -140,7 +142,7 @@ class DatabaseCrashRecoveryTest {
 
         Map<Integer, String> begun;
         Set<String> reportedCommitted;
-        DbChildProcess child = start(List.of(), "run", "1000000");
+        ChildProcess child = start(List.of(), "run", "1000000");
         child.awaitStdout(l -> l.startsWith("committed tx" + afterCommitted + " "), WAIT,
                 "the commit of tx" + afterCommitted);
         TimeUnit.MICROSECONDS.sleep(delayMicros);
@@ -186,7 +188,7 @@ class DatabaseCrashRecoveryTest {
      * kill (phase 2 commits branches in parallel and the point blocks only the thread that reached it).
      */
     private String runUntilKilledAt(CrashPoint point) throws Exception {
-        DbChildProcess child = start(List.of("concord.crashPoint=" + point.id(), "concord.crashMode=wait"), "run", "3");
+        ChildProcess child = start(List.of("concord.crashPoint=" + point.id(), "concord.crashMode=wait"), "run", "3");
         child.awaitStderr(l -> l.equals(CrashPoint.REACHED_MARKER + point.id()), WAIT,
                 "the marker of crash point " + point.id());
         assertKilled(child.kill(), child);
@@ -310,7 +312,7 @@ class DatabaseCrashRecoveryTest {
 
     /** Runs the child in recovery mode to its end. */
     private Recovery recover() throws Exception {
-        DbChildProcess child = start(List.of(), "recover");
+        ChildProcess child = start(List.of(), "recover");
         int status = child.awaitExit(WAIT);
         assertEquals(0, status, "recovery must exit 0" + child.describe());
         List<String> lines = child.stdout();
@@ -328,15 +330,15 @@ class DatabaseCrashRecoveryTest {
         }
     }
 
-    private DbChildProcess start(List<String> properties, String... mode) throws Exception {
+    private ChildProcess start(List<String> properties, String... mode) throws Exception {
         List<String> args = new ArrayList<>(List.of(nodeId, table));
         args.addAll(List.of(mode));
-        DbChildProcess child = DbChildProcess.start(properties, dir, args.toArray(String[]::new));
+        ChildProcess child = ChildProcess.start(DbCrashChild.class, properties, dir, args.toArray(String[]::new));
         children.add(child);
         return child;
     }
 
-    private static void assertKilled(int status, DbChildProcess child) {
+    private static void assertKilled(int status, ChildProcess child) {
         if (LINUX) {
             assertEquals(128 + 9, status, "the child must die of SIGKILL" + child.describe());
         } else {
