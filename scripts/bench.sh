@@ -41,14 +41,27 @@ case "${1:-}" in
   peers)
     shift
     mvn -q -B -DskipTests install
-    # Each option is quoted for exec.args, so a value with spaces (--child-opts="-Xms2g -Xmx2g") stays one argument.
-    args=""
-    for a in "$@"; do
-      args+=" \"${a}\""
+    # The run takes about 9 minutes, and others may rebuild the tree meanwhile (a class file or a SNAPSHOT jar
+    # replaced under a running JVM breaks it): run from a private copy of the project's own classes and jars.
+    # Third-party jars in the local repository are released versions and stay put.
+    snapshot=$(mktemp -d "${TMPDIR:-/tmp}/concord-peer-cp.XXXXXX")
+    trap 'rm -rf "${snapshot}"' EXIT
+    mvn -q -B -pl integration-tests dependency:build-classpath -Dmdep.outputFile="${snapshot}/classpath.txt"
+    cp -r integration-tests/target/test-classes "${snapshot}/test-classes"
+    classpath="${snapshot}/test-classes"
+    IFS=: read -r -a entries < "${snapshot}/classpath.txt"
+    for entry in "${entries[@]}"; do
+      case "${entry}" in
+        */dev/concord/*)
+          cp "${entry}" "${snapshot}/"
+          entry="${snapshot}/$(basename "${entry}")"
+          ;;
+      esac
+      classpath+=":${entry}"
     done
-    # The harness starts every contender in a child JVM of its own with this same class path.
-    mvn -q -B -pl integration-tests exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
-      "-Dexec.args=-cp %classpath ${BENCH_JAVA_OPTS:-} dev.concord.it.bench.PeerBenchmark${args}"
+    # Each contender runs in a child JVM of its own, started by the harness with this same class path.
+    # shellcheck disable=SC2086 # BENCH_JAVA_OPTS holds several options
+    java -cp "${classpath}" ${BENCH_JAVA_OPTS:-} dev.concord.it.bench.PeerBenchmark "$@"
     ;;
   rocketmq)
     mvn -q -B -DskipTests install -pl xa-resources -am

@@ -16,7 +16,8 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * Where a JFR recording of {@link PeerBenchmark}'s Concord child ({@code --jfr=DIR}) spent its time, as plain
  * text: Java execution samples by top frame (self) and by Concord method (inclusive), native samples by top
- * frame, and thread parks by the Concord frame that parked, with their count and total duration. Parks show up
+ * frame (threads blocked in a system call count as native samples; the child's command reader is left out),
+ * and thread parks by the Concord frame that parked, with their count and total duration. Parks show up
  * only if the recording's {@code jdk.ThreadPark} threshold is low (the {@code profile} settings record parks of
  * 10 ms and more; use a copy of it with threshold 0 to see every hand-off).
  *
@@ -57,6 +58,9 @@ public final class JfrSummary {
                         }
                     }
                     case "jdk.NativeMethodSample" -> {
+                        if (frames.stream().anyMatch(fr -> method(fr).startsWith(PeerBenchmarkChild.class.getName()))) {
+                            continue; // the child's command reader, blocked on its standard input
+                        }
                         samples[1]++;
                         add(nativeSelf, name(frames.get(0)), 1, 0);
                     }
