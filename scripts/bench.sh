@@ -49,7 +49,8 @@ case "${1:-}" in
     mvn -q -B -pl integration-tests dependency:build-classpath -Dmdep.outputFile="${snapshot}/classpath.txt"
     cp -r integration-tests/target/test-classes "${snapshot}/test-classes"
     classpath="${snapshot}/test-classes"
-    IFS=: read -r -a entries < "${snapshot}/classpath.txt"
+    # The file has no final newline, so read reports end of file: not an error here.
+    IFS=: read -r -a entries < "${snapshot}/classpath.txt" || true
     for entry in "${entries[@]}"; do
       case "${entry}" in
         */dev/concord/*)
