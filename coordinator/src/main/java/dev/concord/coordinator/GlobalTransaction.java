@@ -165,10 +165,29 @@ public final class GlobalTransaction implements Transaction {
                 throw new IllegalArgumentException("branch " + branchNumber + " of " + gtrid + " is already registered");
             }
         }
-        Branch b = Branch.prepared(new ConcordXid(gtrid, branchNumber), resourceName, rr.kind());
+        ConcordXid xid = new ConcordXid(gtrid, branchNumber);
+        checkListedAsPrepared(rr, xid);
+        Branch b = Branch.prepared(xid, resourceName, rr.kind());
         branches.add(b);
         nextBranch = Math.max(nextBranch, branchNumber + 1);
         return b;
+    }
+
+    /**
+     * A participant's word that it prepared a branch is checked against the resource's recovery scan: a branch that
+     * was never prepared would otherwise answer XAER_NOTA at commit, which the scan would then take for "already
+     * committed".
+     */
+    private static void checkListedAsPrepared(RecoverableResource rr, ConcordXid xid) {
+        try (RecoverableResource.Lease lease = rr.open()) {
+            if (!PhaseTwoJob.scanListsStrictly(lease.xaResource(), xid)) {
+                throw new IllegalArgumentException("branch " + xid.branch() + " is not prepared at resource '"
+                        + rr.name() + "' (its recovery scan does not list the XID): prepare it, then register it");
+            }
+        } catch (XAException e) {
+            throw new IllegalStateException("resource '" + rr.name() + "' cannot be reached to check the prepared "
+                    + "branch: " + XaOutcomes.describe(e), e);
+        }
     }
 
     /** Reserves a branch number for a participant that will prepare its own branch. */
@@ -520,6 +539,7 @@ public final class GlobalTransaction implements Transaction {
     private void commitVoters(List<Branch> voters) throws RollbackException, HeuristicMixedException,
             HeuristicRollbackException {
         if (voters.isEmpty()) {
+            decidedCommit = true;
             moveTo(TxState.COMMITTED);
             finish(TxState.COMMITTED);
             return;

@@ -14,6 +14,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
 
@@ -296,18 +297,23 @@ public final class PhaseTwoJob {
     /** True when the resource's recovery scan lists the XID, or the scan itself failed (no proof either way). */
     static boolean scanLists(XAResource res, Xid xid) {
         try {
-            Xid[] listed = res.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
-            if (listed != null) {
-                for (Xid x : listed) {
-                    if (x != null && ConcordXid.sameXid(x, xid)) {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        } catch (Throwable t) {
+            return scanListsStrictly(res, xid);
+        } catch (XAException | RuntimeException e) {
             return true;
         }
+    }
+
+    /** True when the resource's recovery scan lists the XID; a failing scan throws. */
+    static boolean scanListsStrictly(XAResource res, Xid xid) throws XAException {
+        Xid[] listed = res.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
+        if (listed != null) {
+            for (Xid x : listed) {
+                if (x != null && ConcordXid.sameXid(x, xid)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static void forget(XAResource res, Xid xid) {

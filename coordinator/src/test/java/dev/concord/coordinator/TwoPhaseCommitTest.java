@@ -506,7 +506,32 @@ class TwoPhaseCommitTest {
         assertEquals(BranchState.COMMITTED, p.state(xid.branch(), tx.gtrid()));
         assertEquals(List.of("A.prepare#1"), f.events.matching("A.prepare"));
         assertEquals(List.of("log.decision[A#1,P#2]", "log.end"), f.events.matching("log."));
-        assertTrue(f.events.events().indexOf("P.open") > f.events.events().indexOf("log.decision[A#1,P#2]"));
+        assertTrue(f.events.events().lastIndexOf("P.open") > f.events.events().indexOf("log.decision[A#1,P#2]"),
+                "phase 2 reaches the participant's branch through a connection of its own");
+        assertTrue(f.events.events().indexOf("P.recover") < f.events.events().indexOf("log.decision[A#1,P#2]"),
+                "registration checked the branch is prepared");
+    }
+
+    @Test
+    void registeringABranchThatWasNeverPreparedIsRefused() throws Exception {
+        MockResourceManager p = f.database("P");
+        f.tm.begin();
+        GlobalTransaction tx = f.tm.currentTransaction();
+        var xid = tx.reserveBranchXid();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> tx.registerPreparedBranch("P", xid.branch()));
+        assertTrue(e.getMessage().contains("not prepared"), e.getMessage());
+        assertTrue(tx.branches().isEmpty());
+        f.tm.rollback();
+    }
+
+    @Test
+    void emptyTransactionCommitsAndIsAnsweredCommit() throws Exception {
+        f.tm.begin();
+        GlobalTransaction tx = f.tm.currentTransaction();
+        f.tm.commit();
+        assertEquals(TxState.COMMITTED, tx.state());
+        assertEquals(dev.concord.recovery.outcome.Outcome.COMMIT, f.coordinator.outcomeOf(tx.gtrid()));
     }
 
     @Test

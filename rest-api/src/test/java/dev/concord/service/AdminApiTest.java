@@ -15,10 +15,12 @@ import dev.concord.recovery.log.file.FileTransactionLog;
 import dev.concord.recovery.xid.Gtrid;
 import dev.concord.service.testing.Api;
 import dev.concord.service.testing.Api.Reply;
+import dev.concord.service.testing.Participants;
 import dev.concord.service.testing.ServiceFixture;
 import dev.concord.service.testing.TestDatabases;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -99,23 +101,36 @@ class AdminApiTest {
 
     @Test
     void inDoubtListsATransactionWhosePhaseTwoIsRetryingWithAttemptsAndLastError() throws Exception {
+        Participants.createTables();
         String id = api.post("/v1/transactions", "{}", CLIENT).json().path("id").asText();
-        api.post("/v1/transactions/" + id + "/branches", null, CLIENT);
-        Reply reg = api.post("/v1/transactions/" + id + "/branches/1/prepared", "{\"resource\":\"down\"}", CLIENT);
-        assertEquals(200, reg.status(), reg::toString);
-        Reply c = api.post("/v1/transactions/" + id + "/commit", null, CLIENT);
-        assertEquals(200, c.status(), c::toString);
-        assertEquals("COMMITTING", c.json().path("status").asText(), "decided, phase 2 retrying: " + c);
-        assertEquals("COMMIT", api.get("/v1/transactions/" + id + "/outcome", CLIENT).json().path("outcome").asText());
+        JsonNode reservation = api.post("/v1/transactions/" + id + "/branches", null, CLIENT).json();
+        String row = "admin-retry-" + System.nanoTime();
+        // The participant keeps its session open: MariaDB keeps the branch attached to it, so the coordinator's
+        // commit from its own connection answers XAER_NOTA while the scan still lists the branch: phase 2 retries.
+        try (Connection participant = Participants.prepareOnMariaDbKeepingSession(reservation, row)) {
+            Reply reg = api.post("/v1/transactions/" + id + "/branches/" + reservation.path("branch").asInt()
+                    + "/prepared", "{\"resource\":\"mariadb\"}", CLIENT);
+            assertEquals(200, reg.status(), reg::toString);
+            Reply c = api.post("/v1/transactions/" + id + "/commit", null, CLIENT);
+            assertEquals(200, c.status(), c::toString);
+            assertEquals("COMMITTING", c.json().path("status").asText(), "decided, phase 2 retrying: " + c);
+            assertEquals("COMMIT", api.get("/v1/transactions/" + id + "/outcome", CLIENT).json().path("outcome").asText());
 
-        JsonNode t = find(items(api.get("/v1/admin/in-doubt", ADMIN)), "transaction", id);
-        assertEquals("IN_FLIGHT", t.path("source").asText());
-        assertEquals("COMMITTING", t.path("status").asText());
-        JsonNode b = t.path("branches").get(0);
-        assertEquals("down", b.path("resource").asText());
-        assertTrue(b.path("attempts").asInt() >= 1, b::toString);
-        assertTrue(b.path("lastError").asText().contains("down"), b::toString);
-        assertTrue(b.path("outcome").asText().startsWith("RETRY"), b::toString);
+            JsonNode t = find(items(api.get("/v1/admin/in-doubt", ADMIN)), "transaction", id);
+            assertEquals("IN_FLIGHT", t.path("source").asText());
+            assertEquals("COMMITTING", t.path("status").asText());
+            JsonNode b = t.path("branches").get(0);
+            assertEquals("mariadb", b.path("resource").asText());
+            assertTrue(b.path("attempts").asInt() >= 1, b::toString);
+            assertTrue(b.path("lastError").asText().contains("XAER_NOTA"), b::toString);
+            assertTrue(b.path("outcome").asText().startsWith("VERIFY") || b.path("outcome").asText().startsWith("RETRY"),
+                    b::toString);
+        }
+        // The participant's session is gone: the next retry commits the branch.
+        for (int i = 0; i < 300 && !Participants.inMariaDb(row); i++) {
+            Thread.sleep(50);
+        }
+        assertTrue(Participants.inMariaDb(row), "committed once the participant's session ended");
     }
 
     @Test

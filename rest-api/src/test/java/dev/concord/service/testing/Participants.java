@@ -43,8 +43,17 @@ public final class Participants {
 
     /** MariaDB: XA START, the insert, XA END, XA PREPARE with the reserved branch's SQL; then the session closes. */
     public static void prepareOnMariaDb(JsonNode reservation, String rowId) throws SQLException {
+        prepareOnMariaDbKeepingSession(reservation, rowId).close();
+    }
+
+    /**
+     * The same, but the session stays open and is returned: MariaDB keeps the prepared branch attached to it, so a
+     * commit from any other connection answers XAER_NOTA while the recovery scan still lists the branch.
+     */
+    public static Connection prepareOnMariaDbKeepingSession(JsonNode reservation, String rowId) throws SQLException {
         JsonNode sql = reservation.path("mysql");
-        try (Connection c = TestDatabases.mariaDb(); Statement s = c.createStatement()) {
+        Connection c = TestDatabases.mariaDb();
+        try (Statement s = c.createStatement()) {
             s.execute(sql.path("start").asText());
             try (PreparedStatement insert = c.prepareStatement("INSERT INTO " + TABLE + " (id, note) VALUES (?, ?)")) {
                 insert.setString(1, rowId);
@@ -53,6 +62,10 @@ public final class Participants {
             }
             s.execute(sql.path("end").asText());
             s.execute(sql.path("prepare").asText());
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
         }
     }
 
