@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.concord.service.testing.Api;
 import dev.concord.service.testing.Api.Reply;
+import dev.concord.service.testing.Participants;
 import dev.concord.service.testing.ServiceFixture;
 import dev.concord.service.testing.ServiceProcess;
 import dev.concord.service.testing.TestDatabases;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,46 +77,67 @@ class ServiceProcessTest {
                 + "dataDir: data\n"
                 + "http: {host: 127.0.0.1, port: 0}\n"
                 + "shutdown: {grace: 3s}\n"
+                + "recovery: {interval: 1s}\n"
                 + "tokens:\n"
                 + "  - {name: app, scope: client, token: " + CLIENT + "}\n"
                 + "  - {name: ops, scope: admin, token: \"${OPS_TOKEN}\"}\n"
-                + TestDatabases.resourcesYaml()
-                + "    - {name: down, type: mysql, url: \"jdbc:mysql://127.0.0.1:1/none\", user: x, password: y}\n");
+                + TestDatabases.resourcesYaml());
         Map<String, String> env = Map.of("OPS_TOKEN", ADMIN);
+        Participants.createTables();
+        String row = "proc-" + System.nanoTime();
         String id;
-        try (ServiceProcess p = ServiceProcess.main(dir, env, "--config", config.toString())) {
-            Api api = new Api(p.awaitListening(60));
-            id = api.post("/v1/transactions", "{}", CLIENT).json().path("id").asText();
-            api.post("/v1/transactions/" + id + "/branches", null, CLIENT);
-            assertEquals(200, api.post("/v1/transactions/" + id + "/branches/1/prepared", "{\"resource\":\"down\"}",
-                    CLIENT).status());
-            Reply c = api.post("/v1/transactions/" + id + "/commit", null, CLIENT);
-            assertEquals("COMMITTING", c.json().path("status").asText(), c::toString);
+        // The participant keeps its MariaDB session open: the branch stays attached to it, so phase 2 of the decided
+        // transaction keeps retrying (XAER_NOTA while the scan lists the branch) until the session ends.
+        Connection participant = null;
+        try {
+            try (ServiceProcess p = ServiceProcess.main(dir, env, "--config", config.toString())) {
+                Api api = new Api(p.awaitListening(60));
+                id = api.post("/v1/transactions", "{}", CLIENT).json().path("id").asText();
+                JsonNode reservation = api.post("/v1/transactions/" + id + "/branches", null, CLIENT).json();
+                participant = Participants.prepareOnMariaDbKeepingSession(reservation, row);
+                assertEquals(200, api.post("/v1/transactions/" + id + "/branches/" + reservation.path("branch").asInt()
+                        + "/prepared", "{\"resource\":\"mariadb\"}", CLIENT).status());
+                Reply c = api.post("/v1/transactions/" + id + "/commit", null, CLIENT);
+                assertEquals("COMMITTING", c.json().path("status").asText(), c::toString);
 
-            long start = System.nanoTime();
-            p.terminate();
-            assertEquals(143, p.awaitExit(60), p::output);
-            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(waitedMillis >= 2_500, "waited " + waitedMillis + " ms for phase 2: " + p.output());
-            assertTrue(p.output().contains("CONCORD-3102"), p::output);
-            assertTrue(p.output().contains("concord: stopped"), p::output);
-        }
-        try (ServiceProcess p = ServiceProcess.main(dir, env, "--config", config.toString())) {
-            Api api = new Api(p.awaitListening(60));
-            assertTrue(p.output().contains("decisionsRedone=1"), p::output);
-            JsonNode items = api.get("/v1/admin/in-doubt", ADMIN).json().path("items");
-            boolean found = false;
-            for (JsonNode t : items) {
-                if (t.path("transaction").asText().equals(id)) {
-                    assertEquals("LOGGED_DECISION", t.path("source").asText());
-                    found = true;
-                }
+                long start = System.nanoTime();
+                p.terminate();
+                assertEquals(143, p.awaitExit(60), p::output);
+                long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(waitedMillis >= 2_500, "waited " + waitedMillis + " ms for phase 2: " + p.output());
+                assertTrue(p.output().contains("CONCORD-3102"), p::output);
+                assertTrue(p.output().contains("concord: stopped"), p::output);
             }
-            assertTrue(found, items::toString);
-            assertEquals("COMMIT", api.get("/v1/transactions/" + id + "/outcome", CLIENT).json().path("outcome")
-                    .asText(), "the logged decision still answers COMMIT after the restart");
-            p.terminate();
-            p.awaitExit(60);
+            assertFalse(Participants.inMariaDb(row), "not committed yet: the participant's session holds the branch");
+            try (ServiceProcess p = ServiceProcess.main(dir, env, "--config", config.toString())) {
+                Api api = new Api(p.awaitListening(60));
+                assertTrue(p.output().contains("decisionsRedone=1"), p::output);
+                JsonNode items = api.get("/v1/admin/in-doubt", ADMIN).json().path("items");
+                boolean found = false;
+                for (JsonNode t : items) {
+                    if (t.path("transaction").asText().equals(id)) {
+                        assertEquals("LOGGED_DECISION", t.path("source").asText());
+                        found = true;
+                    }
+                }
+                assertTrue(found, items::toString);
+                assertEquals("COMMIT", api.get("/v1/transactions/" + id + "/outcome", CLIENT).json().path("outcome")
+                        .asText(), "the logged decision still answers COMMIT after the restart");
+
+                participant.close();
+                participant = null;
+                for (int i = 0; i < 1200 && !Participants.inMariaDb(row); i++) {
+                    Thread.sleep(50);
+                }
+                assertTrue(Participants.inMariaDb(row), "recovery committed the branch once the session ended");
+                p.terminate();
+                p.awaitExit(60);
+            }
+        } finally {
+            if (participant != null) {
+                participant.close();
+            }
+            Participants.rollBackLeftovers(node);
         }
     }
 }

@@ -136,6 +136,18 @@ class TransactionApiTest {
     }
 
     @Test
+    void registeringABranchTheResourceDoesNotHavePreparedIsRefused() {
+        String id = create("{}").path("id").asText();
+        api.post("/v1/transactions/" + id + "/branches", null, CLIENT);
+        JsonNode p = problem(api.post("/v1/transactions/" + id + "/branches/1/prepared", "{\"resource\":\"mariadb\"}",
+                CLIENT), 409, "illegal-state");
+        assertTrue(p.path("detail").asText().contains("not prepared"), p::toString);
+        assertTrue(api.get("/v1/transactions/" + id, CLIENT).json().path("branches").isEmpty(),
+                "the refused registration left the transaction as it was");
+        assertEquals(200, api.post("/v1/transactions/" + id + "/rollback", null, CLIENT).status());
+    }
+
+    @Test
     void aTimedOutTransactionIsRolledBackAndCannotCommit() throws Exception {
         String id = create("{\"timeoutSeconds\": 1}").path("id").asText();
         JsonNode tx = awaitStatus(id, "ROLLED_BACK", Duration.ofSeconds(10));
