@@ -6,7 +6,7 @@
 #   scripts/bench.sh peers [--option=value ...]
 #                          Concord side by side with Narayana (journal and shadow store) and Atomikos: two no-I/O
 #                          branches at 1, 4, 16, 64 threads, MariaDB + PostgreSQL branches at 1 and 8 threads next
-#                          to hand-written XA; medians of 3 rounds, about 10 minutes with the build. Needs the
+#                          to hand-written XA; medians of 3 rounds, about 8.5 minutes with the build. Needs the
 #                          databases of scripts/test-env.sh. Options (rounds, seconds, threads, JFR, ...) are listed
 #                          in the javadoc of dev.concord.it.bench.PeerBenchmark.
 #   scripts/bench.sh rocketmq
