@@ -211,18 +211,18 @@ class RocketMqResourceTest {
         assertEquals(0, outcomes.asked(gtrid), "the half message was ended, not left to the check-back");
     }
 
-    @Test
-    void freshResourceInstanceCommitsFromTheRecoveryDataAloneOnceTheCheckHorizonHasPassed() throws Exception {
-        String group = "concord-recovery-group";
-        Gtrid gtrid = Gtrid.of(NODE, System.currentTimeMillis(), 1_000_000 + SEQUENCE.incrementAndGet());
+    /**
+     * The first coordinator process: the database branch (branch 1) and a message branch (branch 2, resource "mq-r"
+     * of the group) prepared, then the process dies. Returns the message branch's recovery data.
+     */
+    private byte[] prepareInAFirstProcess(Gtrid gtrid, String group) throws Exception {
         ConcordXid dbXid = new ConcordXid(gtrid, 1);
         ConcordXid mqXid = new ConcordXid(gtrid, 2);
-        byte[] recoveryData;
-        // The first coordinator process: both branches prepared, the decision forced, then it dies.
         MockResourceManager.Connection dbConnection = db.connect();
         dbConnection.start(dbXid, XAResource.TMNOFLAGS);
         dbConnection.end(dbXid, XAResource.TMSUCCESS);
         assertEquals(XAResource.XA_OK, dbConnection.prepare(dbXid));
+        byte[] recoveryData;
         try (RocketMqResource first = new RocketMqResource(config("mq-r", group), outcomes).start()) {
             RocketMqXAResource xa = first.newXAResource();
             xa.start(mqXid, XAResource.TMNOFLAGS);
@@ -232,6 +232,14 @@ class RocketMqResourceTest {
             recoveryData = xa.recoveryData(mqXid);
         }
         assertTrue(recoveryData.length > 0 && recoveryData.length < 512, "compact: " + recoveryData.length + " bytes");
+        return recoveryData;
+    }
+
+    @Test
+    void freshResourceInstanceCommitsFromTheRecoveryDataAloneOnceTheCheckHorizonHasPassed() throws Exception {
+        String group = "concord-recovery-group";
+        Gtrid gtrid = Gtrid.of(NODE, System.currentTimeMillis(), 1_000_000 + SEQUENCE.incrementAndGet());
+        byte[] recoveryData = prepareInAFirstProcess(gtrid, group);
         InMemoryTransactionLog survivingLog = new InMemoryTransactionLog();
         // Decided longer ago than the broker's check horizon: the broker has stopped checking, only END delivers.
         long decidedAt = System.currentTimeMillis() - broker.checkHorizon().toMillis() - 1_000;
@@ -262,23 +270,7 @@ class RocketMqResourceTest {
     void recoveryWithinTheCheckHorizonLeavesTheMessageToTheCheckBackWhichDeliversItOnce() throws Exception {
         String group = "concord-recovery-within-group";
         Gtrid gtrid = Gtrid.of(NODE, System.currentTimeMillis(), 2_000_000 + SEQUENCE.incrementAndGet());
-        ConcordXid dbXid = new ConcordXid(gtrid, 1);
-        ConcordXid mqXid = new ConcordXid(gtrid, 2);
-        byte[] recoveryData;
-        // The first coordinator process: both branches prepared, the decision forced, then it dies.
-        MockResourceManager.Connection dbConnection = db.connect();
-        dbConnection.start(dbXid, XAResource.TMNOFLAGS);
-        dbConnection.end(dbXid, XAResource.TMSUCCESS);
-        assertEquals(XAResource.XA_OK, dbConnection.prepare(dbXid));
-        try (RocketMqResource first = new RocketMqResource(config("mq-r", group), outcomes).start()) {
-            RocketMqXAResource xa = first.newXAResource();
-            xa.start(mqXid, XAResource.TMNOFLAGS);
-            xa.addMessage(message("recovered"));
-            xa.end(mqXid, XAResource.TMSUCCESS);
-            assertEquals(XAResource.XA_OK, xa.prepare(mqXid));
-            recoveryData = xa.recoveryData(mqXid);
-        }
-        assertTrue(recoveryData.length > 0 && recoveryData.length < 512, "compact: " + recoveryData.length + " bytes");
+        byte[] recoveryData = prepareInAFirstProcess(gtrid, group);
         InMemoryTransactionLog survivingLog = new InMemoryTransactionLog();
         survivingLog.forceCommitDecision(new CommitDecision(gtrid, System.currentTimeMillis(), List.of(
                 new BranchRecord("db", 1, new byte[0]), new BranchRecord("mq-r", 2, recoveryData))));
