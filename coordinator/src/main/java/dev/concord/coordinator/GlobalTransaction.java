@@ -387,7 +387,7 @@ public final class GlobalTransaction implements Transaction {
         synchronized (this) {
             if (completing) {
                 if (timedOut) {
-                    throw awaitTimedOutRollback();
+                    throw timedOutRollback();
                 }
                 throw new IllegalStateException("transaction " + gtrid + " is already completing (" + state + ")");
             }
@@ -722,7 +722,7 @@ public final class GlobalTransaction implements Transaction {
         return e;
     }
 
-    private RollbackException awaitTimedOutRollback() {
+    private RollbackException timedOutRollback() {
         return new RollbackException("transaction " + gtrid + " timed out after " + timeout.toSeconds()
                 + " s and was rolled back");
     }
