@@ -23,6 +23,13 @@ import dev.concord.service.core.TransactionService;
 import dev.concord.service.http.ApiServer;
 import dev.concord.xa.jdbc.JdbcResourceConfig;
 import dev.concord.xa.jdbc.JdbcXaResource;
+import dev.concord.xa.rocketmq.RocketMqResource;
+import dev.concord.xa.rocketmq.RocketMqResourceConfig;
+import dev.concord.recovery.outcome.Outcome;
+import dev.concord.recovery.xid.Gtrid;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -70,6 +77,7 @@ public final class ConcordService implements AutoCloseable {
     private final ApiServer api;
     private final RecoveryManager.Report firstRecovery;
     private final Path generatedToken;
+    private final List<RocketMqResource> rocketmq;
     private boolean closed;
 
     /**
@@ -88,7 +96,8 @@ public final class ConcordService implements AutoCloseable {
     private ConcordService(ServiceConfig config, FileTransactionLog log, Coordinator coordinator,
                            RecoveryManager recovery, AuditLog audit, HealthService health,
                            TransactionService transactions, ServiceMetrics metrics, ApiServer api,
-                           RecoveryManager.Report firstRecovery, Path generatedToken) {
+                           RecoveryManager.Report firstRecovery, Path generatedToken,
+                           List<RocketMqResource> rocketmq) {
         this.config = config;
         this.log = log;
         this.coordinator = coordinator;
@@ -100,6 +109,7 @@ public final class ConcordService implements AutoCloseable {
         this.api = api;
         this.firstRecovery = firstRecovery;
         this.generatedToken = generatedToken;
+        this.rocketmq = List.copyOf(rocketmq);
     }
 
     /**
@@ -142,6 +152,29 @@ public final class ConcordService implements AutoCloseable {
             for (JdbcResourceConfig db : config.databases()) {
                 registry.register(new JdbcXaResource(db));
             }
+            // The broker's check-backs ask the engine's outcome index; the engine exists only once the registry
+            // is complete, so the resources reach it through this reference (UNKNOWN until it is set).
+            AtomicReference<Coordinator> engine = new AtomicReference<>();
+            Map<String, RocketMqResource> messageResources = new LinkedHashMap<>();
+            Map<String, Long> messageLimits = new LinkedHashMap<>();
+            for (ServiceConfig.RocketMq r : config.rocketmq()) {
+                RocketMqResourceConfig mq = r.resource();
+                if (config.outcomes().retention().compareTo(mq.checkHorizon()) <= 0) {
+                    throw new StartupException("outcomes.retention (" + config.outcomes().retention()
+                            + ") must be longer than the checkHorizon (" + mq.checkHorizon()
+                            + ") of RocketMQ resource '" + mq.name() + "'", null);
+                }
+                RocketMqResource resource = new RocketMqResource(mq, g -> {
+                    Coordinator c = engine.get();
+                    Gtrid x = Gtrid.tryParse(g);
+                    return x == null || c == null ? Outcome.UNKNOWN : c.outcomeOf(x);
+                });
+                opened.add(0, resource);
+                resource.start();
+                registry.register(resource);
+                messageResources.put(mq.name(), resource);
+                messageLimits.put(mq.name(), r.maxMessageBytes());
+            }
             MonitoredLogWriter writer = new MonitoredLogWriter(log, metrics);
             CoordinatorConfig engineConfig = CoordinatorConfig.builder().nodeId(config.nodeId())
                     .defaultTimeout(config.transactions().defaultTimeout())
@@ -150,6 +183,7 @@ public final class ConcordService implements AutoCloseable {
                     config.outcomes().maxCommits(), options.clock(), log);
             Coordinator coordinator = new Coordinator(engineConfig, writer, registry, both(directory, metrics),
                     outcomes);
+            engine.set(coordinator);
             opened.add(0, coordinator);
             metrics.bind(coordinator, log);
             RecoveryManager recovery = new RecoveryManager(coordinator, log);
@@ -163,7 +197,8 @@ public final class ConcordService implements AutoCloseable {
                 throw new StartupException("cannot open the audit log " + dataDir.resolve("audit.log") + ": " + e, e);
             }
             opened.add(0, audit);
-            TransactionService transactions = new TransactionService(coordinator, directory, metrics, options.clock());
+            TransactionService transactions = new TransactionService(coordinator, directory, metrics, options.clock(),
+                    messageResources, messageLimits);
             RecoveryAdmin admin = new RecoveryAdmin(coordinator, recovery, log, audit, transactions, options.clock());
             HealthService health = new HealthService(writer, dataDir.resolve("log"), registry, Duration.ofSeconds(5));
             opened.add(0, health);
@@ -176,7 +211,7 @@ public final class ConcordService implements AutoCloseable {
                         + config.http().port() + ": " + e.getMessage(), e);
             }
             return new ConcordService(config, log, coordinator, recovery, audit, health, transactions, metrics, api,
-                    first, generatedToken);
+                    first, generatedToken, List.copyOf(messageResources.values()));
         } catch (StartupException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 closeQuietly(c);
@@ -309,6 +344,9 @@ public final class ConcordService implements AutoCloseable {
         long unfinished = awaitPhaseTwo(deadline);
         recovery.close();
         coordinator.close();
+        for (RocketMqResource mq : rocketmq) {
+            closeQuietly(mq);
+        }
         log.close();
         audit.close();
         health.close();

@@ -179,7 +179,7 @@ class ConfigLoaderTest {
                 + "{name: a, type: mysql, url: \"jdbc:mysql://h/e\"}]}").startsWith("resources.databases[1].name"));
         assertTrue(problem("resources: {databases: [{name: a, type: mysql, url: \"jdbc:mysql://h/d\", pool: "
                 + "{max: 0}}]}").startsWith("resources.databases[0].pool.max"));
-        assertTrue(problem("resources: {rocketmq: []}").startsWith("resources.rocketmq: unknown key"));
+        assertTrue(problem("resources: {kafka: []}").startsWith("resources.kafka: unknown key"));
         assertTrue(problem("resources: {databases: [{name: a, type: mysql, url: \"jdbc:mysql://h/d\", "
                 + "colour: red}]}").startsWith("resources.databases[0].colour: unknown key"));
     }

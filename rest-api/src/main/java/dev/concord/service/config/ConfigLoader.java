@@ -1,5 +1,7 @@
 package dev.concord.service.config;
 
+import dev.concord.xa.rocketmq.RocketMqResourceConfig;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -66,7 +68,18 @@ import java.util.regex.Pattern;
  *       connectTimeout: 10s
  *       acquireTimeout: 30s
  *       validateAfterIdle: 30s
+ *   rocketmq:
+ *     - name: events
+ *       namesrvAddress: 127.0.0.1:9876  # host:port[;host:port...]
+ *       producerGroup: concord-events   # used by no other application
+ *       sendTimeout: 3s
+ *       checkHorizon: 456s              # the brokers' transactionTimeOut + checkMax x checkInterval
+ *       accessKey: ...                  # ACL, both or neither
+ *       secretKey: "${EVENTS_SECRET_KEY}"
+ *       maxMessageBytes: 4194304        # largest message body a client may register (at most 4 MiB)
  * </pre>
+ * {@code outcomes.retention} must be longer than every RocketMQ resource's {@code checkHorizon}: the broker's
+ * check-back asks the outcome query until the horizon, and must not get ROLLBACK for a commit forgotten early.
  * Durations are a number with a unit ({@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d}), a plain
  * number of seconds, or ISO-8601 ({@code PT30S}). A string value may refer to environment variables as
  * {@code ${NAME}} or {@code ${NAME:-default}}; an unset variable without a default is an error.
@@ -84,6 +97,9 @@ public final class ConfigLoader {
     public static final int MIN_TOKEN_LENGTH = 16;
     /** Largest accepted {@code http.maxBodyBytes}. */
     public static final long MAX_BODY_LIMIT = 64L << 20;
+
+    /** Largest (and default) {@code maxMessageBytes} of a RocketMQ resource: the broker's default maxMessageSize. */
+    public static final long MAX_MESSAGE_BYTES = 4L << 20;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
@@ -196,12 +212,24 @@ public final class ConfigLoader {
         Duration grace = s.duration("grace", Duration.ofSeconds(30));
 
         List<ServiceConfig.Token> tokens = readTokens(top);
-        List<JdbcResourceConfig> databases = readDatabases(top.child("resources"));
+        Node resources = top.child("resources");
+        resources.allowOnly("databases", "rocketmq");
+        List<JdbcResourceConfig> databases = readDatabases(resources);
+        List<ServiceConfig.RocketMq> rocketmq = readRocketMq(resources, databases);
+        for (ServiceConfig.RocketMq rmq : rocketmq) {
+            RocketMqResourceConfig mq = rmq.resource();
+            if (outcomeRetention.compareTo(mq.checkHorizon()) <= 0) {
+                throw o.problem("retention", "must be longer than the checkHorizon (" + mq.checkHorizon()
+                        + ") of RocketMQ resource '" + mq.name() + "', got " + outcomeRetention
+                        + ": the broker's check-back must find every commit it asks about");
+            }
+        }
 
         return new ServiceConfig(nodeId, dataDir,
                 new ServiceConfig.Http(host, port, maxBody, tls),
                 new ServiceConfig.Transactions(defaultTimeout, maxTimeout, retainFinished, retainFor),
-                new ServiceConfig.Outcomes(outcomeRetention, maxCommits), recoveryInterval, grace, tokens, databases);
+                new ServiceConfig.Outcomes(outcomeRetention, maxCommits), recoveryInterval, grace, tokens, databases,
+                rocketmq);
     }
 
     private ObjectNode parse(String text, String source) throws ConfigException {
@@ -336,8 +364,48 @@ public final class ConfigLoader {
         return tokens;
     }
 
+    private List<ServiceConfig.RocketMq> readRocketMq(Node resources, List<JdbcResourceConfig> databases)
+            throws ConfigException {
+        List<ServiceConfig.RocketMq> out = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (JdbcResourceConfig db : databases) {
+            names.add(db.name());
+        }
+        for (Node m : resources.list("rocketmq")) {
+            m.allowOnly("name", "namesrvAddress", "producerGroup", "sendTimeout", "checkHorizon", "accessKey",
+                    "secretKey", "maxMessageBytes");
+            String name = m.string("name", null);
+            if (name == null) {
+                throw m.problem("name", "must be set");
+            }
+            if (!names.add(name)) {
+                throw m.problem("name", "another resource is already named '" + name + "'");
+            }
+            String namesrv = m.string("namesrvAddress", null);
+            if (namesrv == null) {
+                throw m.problem("namesrvAddress", "must be set (host:port[;host:port...])");
+            }
+            String group = m.string("producerGroup", null);
+            if (group == null) {
+                throw m.problem("producerGroup", "must be set");
+            }
+            RocketMqResourceConfig.Builder b = RocketMqResourceConfig.builder().name(name).namesrvAddress(namesrv)
+                    .producerGroup(group)
+                    .sendTimeout(m.duration("sendTimeout", Duration.ofSeconds(3)))
+                    .checkHorizon(m.duration("checkHorizon", RocketMqResourceConfig.DEFAULT_CHECK_HORIZON))
+                    .acl(m.string("accessKey", null), m.string("secretKey", null));
+            long maxMessage = m.integer("maxMessageBytes", MAX_MESSAGE_BYTES, 1, MAX_MESSAGE_BYTES);
+            try {
+                out.add(new ServiceConfig.RocketMq(b.build(), maxMessage));
+            } catch (IllegalArgumentException e) {
+                // RocketMqResourceConfig's messages name the setting and never hold the secret key.
+                throw new ConfigException(m.path + ": " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
     private List<JdbcResourceConfig> readDatabases(Node resources) throws ConfigException {
-        resources.allowOnly("databases");
         List<JdbcResourceConfig> out = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (Node d : resources.list("databases")) {

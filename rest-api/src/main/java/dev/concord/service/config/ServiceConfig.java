@@ -1,5 +1,7 @@
 package dev.concord.service.config;
 
+import dev.concord.xa.rocketmq.RocketMqResourceConfig;
+
 import dev.concord.xa.jdbc.JdbcResourceConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,10 +22,11 @@ public final class ServiceConfig {
     private final Duration shutdownGrace;
     private final List<Token> tokens;
     private final List<JdbcResourceConfig> databases;
+    private final List<RocketMq> rocketmq;
 
     ServiceConfig(String nodeId, Path dataDir, Http http, Transactions transactions, Outcomes outcomes,
                   Duration recoveryInterval, Duration shutdownGrace, List<Token> tokens,
-                  List<JdbcResourceConfig> databases) {
+                  List<JdbcResourceConfig> databases, List<RocketMq> rocketmq) {
         this.nodeId = nodeId;
         this.dataDir = dataDir;
         this.http = http;
@@ -33,6 +36,7 @@ public final class ServiceConfig {
         this.shutdownGrace = shutdownGrace;
         this.tokens = List.copyOf(tokens);
         this.databases = List.copyOf(databases);
+        this.rocketmq = List.copyOf(rocketmq);
     }
 
     /** The node id written into every gtrid ({@code nodeId}); recovery touches only this node's XIDs. */
@@ -80,17 +84,22 @@ public final class ServiceConfig {
         return databases;
     }
 
+    /** The configured RocketMQ clusters ({@code resources.rocketmq}), in file order. */
+    public List<RocketMq> rocketmq() {
+        return rocketmq;
+    }
+
     /** The same configuration with other tokens (used when the service generates its own admin token). */
     public ServiceConfig withTokens(List<Token> newTokens) {
         return new ServiceConfig(nodeId, dataDir, http, transactions, outcomes, recoveryInterval, shutdownGrace,
-                newTokens, databases);
+                newTokens, databases, rocketmq);
     }
 
     @Override
     public String toString() {
         return "ServiceConfig[nodeId=" + nodeId + ", dataDir=" + dataDir + ", http=" + http + ", transactions="
                 + transactions + ", outcomes=" + outcomes + ", recoveryInterval=" + recoveryInterval + ", shutdownGrace=" + shutdownGrace
-                + ", tokens=" + tokens + ", databases=" + databases + "]";
+                + ", tokens=" + tokens + ", databases=" + databases + ", rocketmq=" + rocketmq + "]";
     }
 
     /**
@@ -144,6 +153,15 @@ public final class ServiceConfig {
      * @param maxCommits {@code outcomes.maxCommits}
      */
     public record Outcomes(Duration retention, int maxCommits) {
+    }
+
+    /**
+     * One RocketMQ resource ({@code resources.rocketmq[i]}).
+     *
+     * @param resource        the adapter's settings
+     * @param maxMessageBytes largest message body a client may register ({@code maxMessageBytes})
+     */
+    public record RocketMq(RocketMqResourceConfig resource, long maxMessageBytes) {
     }
 
     /**

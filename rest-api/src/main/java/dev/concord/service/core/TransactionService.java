@@ -12,6 +12,9 @@ import jakarta.transaction.HeuristicMixedException;
 import jakarta.transaction.HeuristicRollbackException;
 import jakarta.transaction.RollbackException;
 import jakarta.transaction.SystemException;
+import dev.concord.xa.rocketmq.RocketMqResource;
+import dev.concord.xa.rocketmq.RocketMqXAResource;
+import dev.concord.xa.rocketmq.TransactionalMessage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,14 +43,147 @@ public final class TransactionService {
     private final TransactionDirectory directory;
     private final ServiceMetrics metrics;
     private final Clock clock;
+    private final Map<String, RocketMqResource> messageResources;
+    private final Map<String, Long> messageLimits;
     private volatile boolean closing;
 
     public TransactionService(Coordinator coordinator, TransactionDirectory directory, ServiceMetrics metrics,
                               Clock clock) {
+        this(coordinator, directory, metrics, clock, Map.of(), Map.of());
+    }
+
+    /**
+     * A service that can also register messages.
+     *
+     * @param messageResources the RocketMQ resources by name
+     * @param messageLimits    the largest message body of each, in bytes
+     */
+    public TransactionService(Coordinator coordinator, TransactionDirectory directory, ServiceMetrics metrics,
+                              Clock clock, Map<String, RocketMqResource> messageResources,
+                              Map<String, Long> messageLimits) {
         this.coordinator = coordinator;
         this.directory = directory;
         this.metrics = metrics;
         this.clock = clock;
+        this.messageResources = Map.copyOf(messageResources);
+        this.messageLimits = Map.copyOf(messageLimits);
+    }
+
+    /**
+     * A message to register: exactly one of {@code body} (text, sent as UTF-8) and {@code bodyBase64}.
+     */
+    public record MessageSpec(String resource, String topic, String tags, List<String> keys, String body,
+                              String bodyBase64, Map<String, String> properties) {
+    }
+
+    /**
+     * Registers a message on the transaction's branch of a RocketMQ resource (enlisted at the first message): it
+     * is sent as a half message at prepare and delivered if and only if the transaction commits.
+     */
+    public MessageReceipt registerMessage(String id, MessageSpec m) {
+        GlobalTransaction tx = entry(id).tx();
+        if (m.resource() == null || m.resource().isBlank()) {
+            throw ServiceFailure.invalid("resource", "resource must name a configured RocketMQ resource");
+        }
+        RocketMqResource mq = messageResources.get(m.resource());
+        if (mq == null) {
+            throw ServiceFailure.invalid("resource", "no RocketMQ resource named '" + clip(m.resource())
+                    + "' is configured" + (messageResources.isEmpty() ? " (none is)"
+                    : "; configured: " + String.join(", ", new java.util.TreeSet<>(messageResources.keySet()))));
+        }
+        if (m.topic() == null || m.topic().isEmpty()) {
+            throw ServiceFailure.invalid("topic", "topic must be set");
+        }
+        if ((m.body() == null) == (m.bodyBase64() == null)) {
+            throw ServiceFailure.invalid("body", "give exactly one of body (text) and bodyBase64");
+        }
+        String bodyField = m.body() != null ? "body" : "bodyBase64";
+        byte[] body;
+        if (m.body() != null) {
+            body = m.body().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        } else {
+            try {
+                body = java.util.Base64.getDecoder().decode(m.bodyBase64());
+            } catch (IllegalArgumentException e) {
+                throw ServiceFailure.invalid("bodyBase64", "bodyBase64 is not valid base64: " + e.getMessage());
+            }
+        }
+        long limit = messageLimits.getOrDefault(m.resource(), Long.MAX_VALUE);
+        if (body.length > limit) {
+            throw ServiceFailure.invalid(bodyField, "the message body has " + body.length + " bytes; resource '"
+                    + m.resource() + "' takes at most " + limit);
+        }
+        TransactionalMessage message;
+        try {
+            TransactionalMessage.Builder b = TransactionalMessage.builder(m.topic()).tags(m.tags()).body(body);
+            if (m.keys() != null) {
+                for (String k : m.keys()) {
+                    b.key(k);
+                }
+            }
+            if (m.properties() != null) {
+                for (Map.Entry<String, String> p : m.properties().entrySet()) {
+                    if (p.getValue() == null) {
+                        throw ServiceFailure.invalid("properties", "property " + clip(p.getKey())
+                                + " has no value");
+                    }
+                    b.property(p.getKey(), p.getValue());
+                }
+            }
+            message = b.build();
+        } catch (IllegalArgumentException e) {
+            throw ServiceFailure.invalid(messageField(e.getMessage(), bodyField), e.getMessage());
+        }
+        RocketMqXAResource xa;
+        int index;
+        try {
+            xa = mq.branchOf(tx);
+            synchronized (xa) {
+                xa.addMessage(message);
+                Branch branch = branchOf(tx, xa);
+                index = xa.messages(branch.xid()).size() - 1;
+            }
+        } catch (RollbackException ex) {
+            throw rolledBack(tx, ex);
+        } catch (IllegalStateException ex) {
+            throw illegalState(tx, ex);
+        } catch (SystemException ex) {
+            throw new IllegalStateException("the engine failed to enlist " + m.resource() + " in " + tx.gtrid()
+                    + ": " + ex.getMessage(), ex);
+        }
+        Branch branch = branchOf(tx, xa);
+        return new MessageReceipt(tx.gtrid().toString(), m.resource(), branch.xid().branch(), index,
+                message.topic(), body.length);
+    }
+
+    private static Branch branchOf(GlobalTransaction tx, RocketMqXAResource xa) {
+        for (Branch b : tx.branches()) {
+            if (b.xaResource() == xa) {
+                return b;
+            }
+        }
+        throw new IllegalStateException("the message branch of " + tx.gtrid() + " is no longer in the transaction");
+    }
+
+    private static String messageField(String message, String bodyField) {
+        String m = message == null ? "" : message;
+        if (m.startsWith("topic")) {
+            return "topic";
+        }
+        if (m.startsWith("body")) {
+            return bodyField;
+        }
+        if (m.startsWith("tags")) {
+            return "tags";
+        }
+        if (m.startsWith("a key")) {
+            return "keys";
+        }
+        return "properties";
+    }
+
+    private static String clip(String s) {
+        return s == null ? "null" : s.length() > 100 ? s.substring(0, 100) + "..." : s;
     }
 
     /** From now on no transaction is begun (a shutdown is in progress); existing ones may still complete. */

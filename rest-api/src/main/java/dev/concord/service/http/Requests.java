@@ -28,6 +28,21 @@ public final class Requests {
     }
 
     /**
+     * Body of {@code POST /v1/transactions/{id}/messages}: exactly one of {@code body} and {@code bodyBase64}.
+     *
+     * @param resource   the configured RocketMQ resource
+     * @param topic      the topic
+     * @param tags       the message's tags, optional
+     * @param keys       the message's keys, optional
+     * @param body       the body as text (sent as UTF-8)
+     * @param bodyBase64 the body as base64
+     * @param properties user properties, optional
+     */
+    public record RegisterMessage(String resource, String topic, String tags, java.util.List<String> keys,
+                                  String body, String bodyBase64, java.util.Map<String, String> properties) {
+    }
+
+    /**
      * Body of the admin actions on one transaction and of a recovery scan.
      *
      * @param reason why the operator takes the action; required, written to the audit log

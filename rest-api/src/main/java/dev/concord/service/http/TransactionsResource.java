@@ -5,6 +5,7 @@ import dev.concord.service.core.BranchReservation;
 import dev.concord.service.core.OutcomeView;
 import dev.concord.service.core.ServiceFailure;
 import dev.concord.service.core.TransactionPage;
+import dev.concord.service.core.MessageReceipt;
 import dev.concord.service.core.TransactionService;
 import dev.concord.service.core.TransactionView;
 import jakarta.inject.Inject;
@@ -145,5 +146,18 @@ public final class TransactionsResource {
         Requests.RegisterPrepared req = json.read(body, RequestParams.contentType(contentType),
                 Requests.RegisterPrepared.class, true);
         return service.registerPrepared(id, n, req.resource());
+    }
+
+    /** Registers a message on a RocketMQ resource, delivered if and only if the transaction commits: 201. */
+    @POST
+    @Path("{id}/messages")
+    public Response registerMessage(@PathParam("id") String id, InputStream body,
+                                    @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @Context UriInfo uri) {
+        Requests.RegisterMessage req = json.read(body, RequestParams.contentType(contentType),
+                Requests.RegisterMessage.class, true);
+        MessageReceipt r = service.registerMessage(id, new TransactionService.MessageSpec(req.resource(),
+                req.topic(), req.tags(), req.keys(), req.body(), req.bodyBase64(), req.properties()));
+        return Response.created(uri.getBaseUriBuilder().path("v1/transactions/{id}").build(r.transaction()))
+                .entity(r).build();
     }
 }
