@@ -11,6 +11,7 @@ import dev.concord.service.testing.Api;
 import dev.concord.service.testing.Api.Reply;
 import dev.concord.service.testing.ProblemAssert;
 import dev.concord.service.testing.ServiceFixture;
+import dev.concord.xa.rocketmq.Deliveries;
 import dev.concord.xa.rocketmq.EmbeddedRocketMq;
 import dev.concord.xa.rocketmq.TransactionalMessage;
 import java.nio.charset.StandardCharsets;
@@ -18,14 +19,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.common.message.MessageExt;
-import org.apache.rocketmq.common.message.MessageQueue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,7 +92,7 @@ class MessageApiTest {
     @Test
     void aCommittedMessageIsDeliveredExactlyOnce() throws Exception {
         String topic = topic();
-        try (Consumer consumer = new Consumer(topic)) {
+        try (Deliveries consumer = new Deliveries(broker.namesrvAddress(), topic)) {
             String id = begin();
             Reply r = message(id, "{\"resource\":\"events\",\"topic\":\"" + topic + "\",\"tags\":\"order\","
                     + "\"keys\":[\"order-1\"],\"body\":\"hello\",\"properties\":{\"kind\":\"test\"}}");
@@ -141,7 +138,7 @@ class MessageApiTest {
     @Test
     void aRolledBackMessageIsNeverDelivered() throws Exception {
         String topic = topic();
-        try (Consumer consumer = new Consumer(topic)) {
+        try (Deliveries consumer = new Deliveries(broker.namesrvAddress(), topic)) {
             String id = begin();
             Reply r = message(id, "{\"resource\":\"events\",\"topic\":\"" + topic + "\",\"body\":\"never\"}");
             assertEquals(201, r.status(), r::toString);
@@ -216,90 +213,5 @@ class MessageApiTest {
             out.add(x & 0xff);
         }
         return out;
-    }
-
-    /** A lite pull consumer of a group of its own, on every queue of the topic from offset 0, keeping everything. */
-    private static final class Consumer implements AutoCloseable {
-        private final DefaultLitePullConsumer consumer;
-        private final List<MessageExt> received = new ArrayList<>();
-        private final Thread poller;
-        private volatile boolean closed;
-
-        Consumer(String topic) throws Exception {
-            String id = UUID.randomUUID().toString().substring(0, 8);
-            consumer = new DefaultLitePullConsumer("concord-msg-api-consumer-" + id);
-            consumer.setNamesrvAddr(broker.namesrvAddress());
-            consumer.setInstanceName("concord-msg-api-consumer-" + id);
-            consumer.setPollTimeoutMillis(200);
-            consumer.start();
-            Collection<MessageQueue> queues = consumer.fetchMessageQueues(topic);
-            consumer.assign(queues);
-            for (MessageQueue q : queues) {
-                for (int attempt = 1; ; attempt++) {
-                    try {
-                        consumer.seek(q, 0);
-                        break;
-                    } catch (Exception e) {
-                        if (attempt == 5) {
-                            throw e;
-                        }
-                        Thread.sleep(200);
-                    }
-                }
-            }
-            poller = new Thread(this::poll, "msg-api-consumer-" + topic);
-            poller.setDaemon(true);
-            poller.start();
-        }
-
-        private void poll() {
-            while (!closed) {
-                try {
-                    List<MessageExt> batch = consumer.poll(200);
-                    if (!batch.isEmpty()) {
-                        synchronized (received) {
-                            received.addAll(batch);
-                            received.notifyAll();
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    if (!closed) {
-                        try {
-                            Thread.sleep(50);
-                        } catch (InterruptedException ie) {
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-
-        List<MessageExt> awaitAtLeast(int n, Duration max) throws InterruptedException {
-            long deadline = System.nanoTime() + max.toNanos();
-            synchronized (received) {
-                while (received.size() < n) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        break;
-                    }
-                    received.wait(Math.max(1, left / 1_000_000));
-                }
-                return List.copyOf(received);
-            }
-        }
-
-        List<MessageExt> after(Duration quiet) throws InterruptedException {
-            Thread.sleep(quiet.toMillis());
-            synchronized (received) {
-                return List.copyOf(received);
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            closed = true;
-            poller.join(2000);
-            consumer.shutdown();
-        }
     }
 }

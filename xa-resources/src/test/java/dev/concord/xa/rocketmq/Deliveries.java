@@ -14,13 +14,13 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * What a real consumer receives from one topic: a lite pull consumer of a group of its own, assigned every queue
  * of the topic from offset 0, polling in the background and keeping every message it gets (duplicates included).
  */
-final class Deliveries implements AutoCloseable {
+public final class Deliveries implements AutoCloseable {
     private final DefaultLitePullConsumer consumer;
     private final List<MessageExt> received = new ArrayList<>();
     private final Thread poller;
     private volatile boolean closed;
 
-    Deliveries(String namesrvAddress, String topic) throws MQClientException {
+    public Deliveries(String namesrvAddress, String topic) throws MQClientException {
         String id = UUID.randomUUID().toString().substring(0, 8);
         consumer = new DefaultLitePullConsumer("concord-test-consumer-" + id);
         consumer.setNamesrvAddr(namesrvAddress);
@@ -71,7 +71,7 @@ final class Deliveries implements AutoCloseable {
     }
 
     /** Waits until at least {@code n} messages arrived or {@code max} passed; returns what arrived. */
-    List<MessageExt> awaitAtLeast(int n, Duration max) throws InterruptedException {
+    public List<MessageExt> awaitAtLeast(int n, Duration max) throws InterruptedException {
         long deadline = System.nanoTime() + max.toNanos();
         synchronized (received) {
             while (received.size() < n) {
@@ -86,7 +86,7 @@ final class Deliveries implements AutoCloseable {
     }
 
     /** Waits {@code quiet} and returns everything received so far. */
-    List<MessageExt> after(Duration quiet) throws InterruptedException {
+    public List<MessageExt> after(Duration quiet) throws InterruptedException {
         Thread.sleep(quiet.toMillis());
         synchronized (received) {
             return List.copyOf(received);
