@@ -60,30 +60,22 @@ public final class XaOutcomes {
 
     /** The outcome of a one-phase commit call that threw. */
     public static BranchOutcome onePhaseCommitFailure(Throwable failure) {
+        if (isOnePhaseRollback(failure)) {
+            return BranchOutcome.HEURISTIC_ROLLBACK;
+        }
         if (!(failure instanceof XAException xa)) {
             return BranchOutcome.HEURISTIC_HAZARD;
         }
-        int code = xa.errorCode;
-        if (isRollbackCode(code)) {
-            return BranchOutcome.HEURISTIC_ROLLBACK;
-        }
-        BranchOutcome heuristic = heuristic(code, true);
-        if (heuristic != null) {
-            return heuristic;
-        }
-        switch (code) {
-            case XAException.XAER_NOTA:
-            case XAException.XAER_INVAL:
-            case XAException.XAER_RMERR:
-                // The resource has no such active branch: nothing of it was committed.
-                return BranchOutcome.HEURISTIC_ROLLBACK;
-            default:
-                // XA_RETRY, XAER_RMFAIL, XAER_PROTO: the commit may or may not have happened.
-                return BranchOutcome.HEURISTIC_HAZARD;
-        }
+        BranchOutcome heuristic = heuristic(xa.errorCode, true);
+        // XA_RETRY, XAER_RMFAIL, XAER_PROTO: the commit may or may not have happened.
+        return heuristic != null ? heuristic : BranchOutcome.HEURISTIC_HAZARD;
     }
 
-    /** True when a one-phase failure means the resource rolled back as part of normal XA semantics. */
+    /**
+     * True when a one-phase failure means the resource rolled back as part of normal XA semantics: an XA_RB* code,
+     * or no such active branch (XAER_NOTA, or MariaDB's XAER_INVAL and PostgreSQL's XAER_RMERR): nothing of it was
+     * committed.
+     */
     public static boolean isOnePhaseRollback(Throwable failure) {
         if (!(failure instanceof XAException xa)) {
             return false;

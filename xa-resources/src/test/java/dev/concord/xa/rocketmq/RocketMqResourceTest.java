@@ -235,6 +235,28 @@ class RocketMqResourceTest {
         return recoveryData;
     }
 
+    /** What a restarted coordinator does with its recovery manager. */
+    private interface RecoveryStep {
+        void run(RecoveryManager recovery) throws Exception;
+    }
+
+    /**
+     * A restarted coordinator: a new producer instance of the same group as resource "mq-r", the database, and only
+     * the surviving log to go by.
+     */
+    private void withRestartedCoordinator(String group, InMemoryTransactionLog survivingLog, RecoveryStep step)
+            throws Exception {
+        try (RocketMqResource second = new RocketMqResource(config("mq-r", group), outcomes).start()) {
+            ResourceRegistry reg = new ResourceRegistry();
+            reg.register(db);
+            reg.register(second);
+            try (Coordinator restarted = new Coordinator(fastEngine(), survivingLog, reg);
+                 RecoveryManager recovery = new RecoveryManager(restarted, survivingLog)) {
+                step.run(recovery);
+            }
+        }
+    }
+
     @Test
     void freshResourceInstanceCommitsFromTheRecoveryDataAloneOnceTheCheckHorizonHasPassed() throws Exception {
         String group = "concord-recovery-group";
@@ -247,17 +269,11 @@ class RocketMqResourceTest {
                 new BranchRecord("db", 1, new byte[0]), new BranchRecord("mq-r", 2, recoveryData))));
 
         // The restarted coordinator: new producer instance, same group, only the log to go by.
-        try (RocketMqResource second = new RocketMqResource(config("mq-r", group), outcomes).start()) {
-            ResourceRegistry reg = new ResourceRegistry();
-            reg.register(db);
-            reg.register(second);
-            try (Coordinator restarted = new Coordinator(fastEngine(), survivingLog, reg);
-                 RecoveryManager recovery = new RecoveryManager(restarted, survivingLog)) {
-                RecoveryManager.Report report = recovery.recover();
-                assertEquals(1, report.decisionsRedone(), report.toString());
-                assertEquals(1, report.decisionsFinished(), report.toString());
-            }
-        }
+        withRestartedCoordinator(group, survivingLog, recovery -> {
+            RecoveryManager.Report report = recovery.recover();
+            assertEquals(1, report.decisionsRedone(), report.toString());
+            assertEquals(1, report.decisionsFinished(), report.toString());
+        });
         assertEquals(MockResourceManager.BranchState.COMMITTED, db.state(1, gtrid));
         assertTrue(survivingLog.unfinishedDecisions().isEmpty());
         List<MessageExt> got = of(deliveries.awaitAtLeast(1, DELIVERY_WAIT), gtrid.toHex());
@@ -276,22 +292,16 @@ class RocketMqResourceTest {
                 new BranchRecord("db", 1, new byte[0]), new BranchRecord("mq-r", 2, recoveryData))));
 
         // The restarted coordinator: new producer instance, same group, only the log to go by.
-        try (RocketMqResource second = new RocketMqResource(config("mq-r", group), outcomes).start()) {
-            ResourceRegistry reg = new ResourceRegistry();
-            reg.register(db);
-            reg.register(second);
-            try (Coordinator restarted = new Coordinator(fastEngine(), survivingLog, reg);
-                 RecoveryManager recovery = new RecoveryManager(restarted, survivingLog)) {
-                outcomes.set(gtrid.toHex(), Outcome.COMMIT); // what the restarted engine's outcome index answers
-                RecoveryManager.Report report = recovery.recover();
-                assertEquals(1, report.decisionsRedone(), report.toString());
-                assertEquals(0, report.decisionsFinished(), "the message waits for the check-back: " + report);
-                assertEquals(MockResourceManager.BranchState.COMMITTED, db.state(1, gtrid), "the database at once");
-                List<MessageExt> got = of(deliveries.awaitAtLeast(1, DELIVERY_WAIT), gtrid.toHex());
-                assertEquals(1, got.size(), "delivered by the check-back");
-                assertEquals(1, survivingLog.unfinishedDecisions().size(), "END waits for the horizon");
-            }
-        }
+        withRestartedCoordinator(group, survivingLog, recovery -> {
+            outcomes.set(gtrid.toHex(), Outcome.COMMIT); // what the restarted engine's outcome index answers
+            RecoveryManager.Report report = recovery.recover();
+            assertEquals(1, report.decisionsRedone(), report.toString());
+            assertEquals(0, report.decisionsFinished(), "the message waits for the check-back: " + report);
+            assertEquals(MockResourceManager.BranchState.COMMITTED, db.state(1, gtrid), "the database at once");
+            List<MessageExt> got = of(deliveries.awaitAtLeast(1, DELIVERY_WAIT), gtrid.toHex());
+            assertEquals(1, got.size(), "delivered by the check-back");
+            assertEquals(1, survivingLog.unfinishedDecisions().size(), "END waits for the horizon");
+        });
         assertEquals(1, of(deliveries.after(DUPLICATE_WAIT), gtrid.toHex()).size(), "exactly once");
     }
 
