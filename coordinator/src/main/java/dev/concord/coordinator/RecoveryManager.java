@@ -39,6 +39,9 @@ import javax.transaction.xa.Xid;
  *       so a transaction that is just preparing is never touched. No timing setting is involved.</li>
  * </ol>
  * Heuristic outcomes recorded in the log are listed by {@link #heuristics()} and stay until {@link #forget}.
+ *
+ * <p>An operator may also finish one in-doubt branch, or every branch of a transaction, now ({@link #resolve}):
+ * only in the direction of the transaction's decision, through the same phase-2 code (see {@link BranchResolver}).
  */
 public final class RecoveryManager implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RecoveryManager.class.getName());
@@ -47,11 +50,48 @@ public final class RecoveryManager implements AutoCloseable {
     private final LogReader log;
     private final Set<Gtrid> redoing = ConcurrentHashMap.newKeySet();
     private final Map<String, String> lastScanError = new ConcurrentHashMap<>();
+    private final BranchResolver resolver;
     private volatile ScheduledFuture<?> periodic;
 
     public RecoveryManager(Coordinator coordinator, LogReader log) {
         this.coordinator = coordinator;
         this.log = log;
+        this.resolver = new BranchResolver(coordinator, log);
+    }
+
+    /**
+     * A transaction's decision as the engine knows it.
+     *
+     * @param direction what phase 2 must do
+     * @param basis     where the decision comes from, e.g. {@code logged commit decision}
+     * @param evidenced true when the engine holds a record of it; false for presumed abort (no commit record)
+     */
+    public record Decision(PhaseTwoJob.Direction direction, String basis, boolean evidenced) {
+    }
+
+    /**
+     * What an operator's action did to one branch.
+     *
+     * @param resourceName the branch's resource
+     * @param xid          its XID
+     * @param outcome      the outcome of the attempt; a retry outcome means it is not finished yet
+     * @param lastError    the error of the attempt, or null
+     */
+    public record BranchResult(String resourceName, ConcordXid xid, BranchOutcome outcome, String lastError) {
+        /** True when the branch reached an outcome (the decided one, or a heuristic one, recorded in the log). */
+        public boolean finished() {
+            return outcome != null && !outcome.isRetry();
+        }
+    }
+
+    /**
+     * What an operator's commit or rollback of in-doubt branches did.
+     *
+     * @param gtrid    the transaction
+     * @param decision its decision, which the action followed
+     * @param branches each branch acted on
+     */
+    public record Resolution(Gtrid gtrid, Decision decision, List<BranchResult> branches) {
     }
 
     /** What one pass did. */
@@ -234,6 +274,41 @@ public final class RecoveryManager implements AutoCloseable {
         });
         coordinator.log().writeForget(gtrid, resourceName, branch);
         LOG.log(Level.INFO, "CONCORD-2008 heuristic outcome of {0}#{1} of {2} forgotten", resourceName, branch, gtrid);
+    }
+
+    /**
+     * An operator's word: commits or rolls back now one in-doubt branch of a transaction of this node, or every
+     * one, provided that agrees with the transaction's decision. A branch that does not finish at once is left to
+     * the transaction's own phase 2 or to recovery; a heuristic outcome is recorded in the log.
+     *
+     * @param resourceName the branch's resource, or null for any
+     * @param branch       the branch number, or null for every branch
+     * @throws IllegalArgumentException when the transaction is another node's, or no such branch is in doubt
+     * @throws IllegalStateException    when the action contradicts the decision, the transaction has no decision
+     *                                  yet, the branch has a heuristic outcome recorded, or a resource cannot be
+     *                                  scanned
+     */
+    public synchronized Resolution resolve(Gtrid gtrid, PhaseTwoJob.Direction action, String resourceName,
+                                           Integer branch) {
+        return resolver.resolve(gtrid, action, resourceName, branch, redoing);
+    }
+
+    /**
+     * An operator's word: forgets every heuristic outcome recorded for a transaction (see {@link #forget}).
+     *
+     * @return the heuristic records forgotten
+     * @throws IllegalArgumentException when none is recorded for it
+     * @throws LogException             when a forget record cannot be written
+     */
+    public List<HeuristicRecord> forgetTransaction(Gtrid gtrid) throws LogException {
+        List<HeuristicRecord> of = log.heuristics().stream().filter(h -> h.gtrid().equals(gtrid)).toList();
+        if (of.isEmpty()) {
+            throw new IllegalArgumentException("no heuristic outcome is recorded for " + gtrid);
+        }
+        for (HeuristicRecord h : of) {
+            forget(gtrid, h.branch().resourceName(), h.branch().branch());
+        }
+        return of;
     }
 
     /** Transactions whose recovered commit is still being retried. */
