@@ -81,6 +81,27 @@ public final class ServiceProcess implements AutoCloseable {
         throw new AssertionError("the service did not start within " + seconds + " s: " + output());
     }
 
+    /** Waits until a line of the output contains {@code text}. */
+    public void awaitOutput(String text, long seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (lines.stream().anyMatch(l -> l.contains(text))) {
+                return;
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("the service exited with " + process.exitValue() + " before printing '"
+                        + text + "': " + output());
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the service did not print '" + text + "' within " + seconds + " s: " + output());
+    }
+
+    /** Sends SIGKILL, as a power cut would stop it (through the process handle, like {@link #terminate()}). */
+    public void kill() {
+        process.toHandle().destroyForcibly();
+    }
+
     /** Sends SIGTERM (through the process handle: {@link Process#destroy()} would also close our end of its output). */
     public void terminate() {
         process.toHandle().destroy();
