@@ -152,12 +152,22 @@ final class BranchResolver {
         } else {
             scanned.addAll(coordinator.registry().all());
         }
+        List<String> unreachable = new ArrayList<>();
         for (RecoverableResource r : scanned) {
-            for (ConcordXid x : preparedIn(r, gtrid)) {
+            Optional<List<ConcordXid>> prepared = preparedIn(r, gtrid);
+            if (prepared.isEmpty()) {
+                unreachable.add(r.name());
+                continue;
+            }
+            for (ConcordXid x : prepared.get()) {
                 if ((branch == null || x.branch() == branch) && !known.containsKey(key(r.name(), x.branch()))) {
                     out.add(Branch.prepared(x, r.name(), r.kind()));
                 }
             }
+        }
+        if (out.isEmpty() && !unreachable.isEmpty()) {
+            throw new IllegalStateException("no branch " + (branch == null ? "" : "#" + branch + " ") + "of "
+                    + "transaction " + gtrid + " was found, and resources " + unreachable + " cannot be scanned now");
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("no branch " + (branch == null ? "" : "#" + branch + " ")
@@ -167,7 +177,8 @@ final class BranchResolver {
         return out;
     }
 
-    private static List<ConcordXid> preparedIn(RecoverableResource r, Gtrid gtrid) {
+    /** This transaction's XIDs the resource holds prepared, or empty when it cannot be scanned now. */
+    private static Optional<List<ConcordXid>> preparedIn(RecoverableResource r, Gtrid gtrid) {
         try (RecoverableResource.Lease lease = r.open()) {
             Xid[] listed = lease.xaResource().recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
             List<ConcordXid> out = new ArrayList<>();
@@ -177,10 +188,11 @@ final class BranchResolver {
                     out.add(c);
                 }
             }
-            return out;
+            return Optional.of(out);
         } catch (XAException | RuntimeException e) {
-            throw new IllegalStateException("resource " + r.name() + " cannot be scanned now: "
-                    + XaOutcomes.describe(e), e);
+            LOG.log(Level.WARNING, "CONCORD-2004 cannot scan resource {0} for {1}: {2}", r.name(), gtrid,
+                    XaOutcomes.describe(e));
+            return Optional.empty();
         }
     }
 

@@ -130,6 +130,24 @@ class BranchResolutionTest {
     }
 
     @Test
+    void aResourceThatCannotBeScannedDoesNotHideABranchFoundElsewhereButIsNamedWhenNothingIsFound()
+            throws Exception {
+        MockResourceManager down = f.database("DOWN").always(Op.RECOVER, XAException.XAER_RMFAIL);
+        MockResourceManager a = f.database("A");
+        Gtrid g = previousRun(7);
+        prepare(a, new ConcordXid(g, 1));
+
+        RecoveryManager.Resolution r = recovery.resolve(g, PhaseTwoJob.Direction.ROLLBACK, null, 1);
+        assertEquals(BranchState.ROLLED_BACK, a.state(1, g));
+        assertEquals(1, r.branches().size());
+
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> recovery.resolve(g, PhaseTwoJob.Direction.ROLLBACK, null, 2));
+        assertTrue(e.getMessage().contains("[DOWN] cannot be scanned"), e.getMessage());
+        assertTrue(down.states().isEmpty());
+    }
+
+    @Test
     void anotherNodesTransactionIsNotTouched() throws Exception {
         MockResourceManager a = f.database("A");
         Gtrid other = Gtrid.of("other-node", earlier, 5);

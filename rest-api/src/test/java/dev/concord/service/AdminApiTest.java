@@ -44,6 +44,7 @@ class AdminApiTest {
     static String nodeId;
     static Gtrid heuristicTx;
     static Gtrid loggedTx;
+    static Gtrid twoHeuristicsTx;
 
     @BeforeAll
     static void start() throws Exception {
@@ -53,9 +54,14 @@ class AdminApiTest {
         long now = System.currentTimeMillis();
         heuristicTx = Gtrid.of(nodeId, now - 60_000, 1);
         loggedTx = Gtrid.of(nodeId, now - 30_000, 2);
+        twoHeuristicsTx = Gtrid.of(nodeId, now - 40_000, 3);
         try (FileTransactionLog log = FileTransactionLog.open(FileLogConfig.builder(logDir).build())) {
             log.forceHeuristic(new HeuristicRecord(heuristicTx, new BranchRecord("mariadb", 1, new byte[0]),
                     HeuristicOutcome.ROLLED_BACK, "commit: XA_HEURRB", now - 50_000));
+            for (int branch = 1; branch <= 2; branch++) {
+                log.forceHeuristic(new HeuristicRecord(twoHeuristicsTx, new BranchRecord("postgres", branch,
+                        new byte[0]), HeuristicOutcome.HAZARD, "commit: XAER_RMFAIL", now - 40_000));
+            }
             // A decision whose resource is no longer configured: recovery keeps retrying it.
             log.forceCommitDecision(new CommitDecision(loggedTx, now - 20_000, List.of(
                     new BranchRecord("retired-db", 1, new byte[0]), new BranchRecord("retired-db", 2, new byte[0]))));
@@ -168,6 +174,97 @@ class AdminApiTest {
                 && e.path("reason").asText().equals("wrong branch")), forgets::toString);
     }
 
+    @Test
+    void everyHeuristicOutcomeOfATransactionIsForgottenAtOnce() {
+        Reply forgot = api.post("/v1/admin/heuristics/forget", "{\"transaction\":\"" + twoHeuristicsTx
+                + "\",\"reason\":\"both re-applied by hand, ticket 43\"}", ADMIN);
+        assertEquals(200, forgot.status(), forgot::toString);
+        for (JsonNode left : items(api.get("/v1/admin/heuristics", ADMIN))) {
+            assertFalse(left.path("transaction").asText().equals(twoHeuristicsTx.toString()), forgot::toString);
+        }
+        assertTrue(audit("forget-heuristic").stream().anyMatch(e -> e.path("result").asText().equals("SUCCEEDED")
+                && e.path("target").asText().equals(twoHeuristicsTx.toString())));
+        problem(api.post("/v1/admin/heuristics/forget", "{\"transaction\":\"" + twoHeuristicsTx
+                + "\",\"branch\":1,\"reason\":\"no resource\"}", ADMIN), 400, "invalid-request");
+        problem(api.post("/v1/admin/heuristics/forget", "{\"transaction\":\"" + twoHeuristicsTx
+                + "\",\"reason\":\"nothing left\"}", ADMIN), 404, "not-found");
+    }
+
+    @Test
+    void aBranchOfATransactionInPhaseTwoIsCommittedButNotRolledBackOnAnOperatorsWord() throws Exception {
+        Participants.createTables();
+        String id = api.post("/v1/transactions", "{}", CLIENT).json().path("id").asText();
+        JsonNode reservation = api.post("/v1/transactions/" + id + "/branches", null, CLIENT).json();
+        String row = "admin-branch-" + System.nanoTime();
+        // The participant's open session keeps the MariaDB branch attached: the decided commit retries.
+        try (Connection participant = Participants.prepareOnMariaDbKeepingSession(reservation, row)) {
+            assertEquals(200, api.post("/v1/transactions/" + id + "/branches/1/prepared",
+                    "{\"resource\":\"mariadb\"}", CLIENT).status());
+            assertEquals("COMMITTING", api.post("/v1/transactions/" + id + "/commit", null, CLIENT).json()
+                    .path("status").asText());
+
+            JsonNode refused = problem(api.post("/v1/admin/in-doubt/" + id + "/rollback",
+                    "{\"branch\":1,\"reason\":\"undo it\"}", ADMIN), 409, "illegal-state");
+            assertTrue(refused.path("detail").asText().contains("decided to COMMIT"), refused::toString);
+            assertEquals(1, Participants.preparedOf(Gtrid.parseText(id)).size(), "the branch was not touched");
+            problem(api.post("/v1/admin/in-doubt/" + id + "/commit", "{\"branch\":1}", ADMIN), 400,
+                    "invalid-request");
+            problem(api.post("/v1/admin/in-doubt/" + id + "/commit", "{\"branch\":1,\"reason\":\"r\"}", CLIENT),
+                    403, "forbidden");
+            problem(api.post("/v1/admin/in-doubt/" + id + "/commit",
+                    "{\"branch\":7,\"resource\":\"mariadb\",\"reason\":\"no such\"}", ADMIN), 404, "not-found");
+            JsonNode unsure = problem(api.post("/v1/admin/in-doubt/" + id + "/commit",
+                    "{\"branch\":7,\"reason\":\"no such\"}", ADMIN), 409, "illegal-state");
+            assertTrue(unsure.path("detail").asText().contains("[down] cannot be scanned"), unsure::toString);
+        }
+        Reply done = api.post("/v1/admin/in-doubt/" + id + "/commit",
+                "{\"branch\":1,\"resource\":\"mariadb\",\"reason\":\"the participant is gone\"}", ADMIN);
+        assertEquals(200, done.status(), done::toString);
+        assertEquals("COMMIT", done.json().path("decision").asText(), done::toString);
+        JsonNode b = done.json().path("branches").get(0);
+        assertEquals("mariadb", b.path("resource").asText(), done::toString);
+        assertEquals("DONE", b.path("outcome").asText(), done::toString);
+        assertTrue(b.path("finished").asBoolean(), done::toString);
+        assertTrue(Participants.inMariaDb(row), "committed");
+        assertTrue(Participants.preparedOf(Gtrid.parseText(id)).isEmpty());
+        assertTrue(audit("rollback-in-doubt").stream().anyMatch(e -> e.path("result").asText().equals("FAILED")
+                && e.path("reason").asText().equals("undo it") && e.path("target").asText().equals(id + " #1")));
+        assertTrue(audit("commit-in-doubt").stream().anyMatch(e -> e.path("result").asText().equals("SUCCEEDED")
+                && e.path("target").asText().equals(id + " mariadb#1")
+                && e.path("detail").asText().contains("mariadb#1 DONE")));
+    }
+
+    @Test
+    void aPreparedBranchWithoutACommitDecisionIsRolledBackButNotCommittedOnAnOperatorsWord() throws Exception {
+        Participants.createTables();
+        // Begun first and kept active, so no recovery pass takes the later transaction's branch for an orphan.
+        String guard = api.post("/v1/transactions", "{}", CLIENT).json().path("id").asText();
+        String id = api.post("/v1/transactions", "{}", CLIENT).json().path("id").asText();
+        JsonNode reservation = api.post("/v1/transactions/" + id + "/branches", null, CLIENT).json();
+        String row = "admin-orphan-" + System.nanoTime();
+        Participants.prepareOnPostgres(reservation, row);
+        // Never registered: the transaction rolls back without it, and the branch stays prepared.
+        assertEquals("ROLLED_BACK", api.post("/v1/transactions/" + id + "/rollback", null, CLIENT).json()
+                .path("status").asText());
+        assertEquals(1, Participants.preparedOf(Gtrid.parseText(id)).size());
+
+        JsonNode refused = problem(api.post("/v1/admin/in-doubt/" + id + "/commit",
+                "{\"reason\":\"the participant insists\"}", ADMIN), 409, "illegal-state");
+        assertTrue(refused.path("detail").asText().contains("decided to ROLLBACK"), refused::toString);
+        assertEquals(1, Participants.preparedOf(Gtrid.parseText(id)).size(), "the branch was not touched");
+
+        Reply done = api.post("/v1/admin/in-doubt/" + id + "/rollback", "{\"reason\":\"clean up\"}", ADMIN);
+        assertEquals(200, done.status(), done::toString);
+        assertEquals("ROLLBACK", done.json().path("decision").asText(), done::toString);
+        assertEquals("postgres", done.json().path("branches").get(0).path("resource").asText(), done::toString);
+        assertEquals("DONE", done.json().path("branches").get(0).path("outcome").asText(), done::toString);
+        assertTrue(Participants.preparedOf(Gtrid.parseText(id)).isEmpty());
+        assertFalse(Participants.inPostgres(row));
+        problem(api.post("/v1/admin/in-doubt/" + id + "/rollback", "{\"reason\":\"again\",\"resource\":"
+                + "\"postgres\"}", ADMIN), 404, "not-found");
+        api.post("/v1/transactions/" + guard + "/rollback", null, CLIENT);
+    }
+
     static List<JsonNode> audit(String action) {
         List<JsonNode> out = new ArrayList<>();
         for (JsonNode e : items(api.get("/v1/admin/audit?limit=500", ADMIN))) {
@@ -220,7 +317,8 @@ class AdminApiTest {
             problem(api.get(path, CLIENT), 403, "forbidden");
         }
         for (String path : List.of("/v1/admin/recovery/scan", "/v1/admin/heuristics/forget",
-                "/v1/admin/transactions/x:1:1/commit", "/v1/admin/transactions/x:1:1/rollback")) {
+                "/v1/admin/transactions/x:1:1/commit", "/v1/admin/transactions/x:1:1/rollback",
+                "/v1/admin/in-doubt/x:1:1/commit", "/v1/admin/in-doubt/x:1:1/rollback")) {
             problem(api.post(path, "{\"reason\":\"r\"}", null), 401, "unauthorized");
             problem(api.post(path, "{\"reason\":\"r\"}", CLIENT), 403, "forbidden");
         }

@@ -4,6 +4,7 @@ import dev.concord.coordinator.Branch;
 import dev.concord.coordinator.BranchOutcome;
 import dev.concord.coordinator.Coordinator;
 import dev.concord.coordinator.GlobalTransaction;
+import dev.concord.coordinator.PhaseTwoJob;
 import dev.concord.coordinator.RecoveryManager;
 import dev.concord.coordinator.TxState;
 import dev.concord.recovery.log.BranchRecord;
@@ -27,8 +28,9 @@ import java.util.function.Supplier;
 
 /**
  * The operator's view of recovery: in-doubt and heuristic transactions per branch, and the actions the engine
- * supports on them — a recovery pass, forgetting a heuristic outcome, committing or rolling back a transaction that
- * is still in flight. Every action needs a reason and is written to the {@link AuditLog} before it is carried out
+ * supports on them — a recovery pass, forgetting the heuristic outcomes of a branch or a transaction, committing or
+ * rolling back a transaction that is still active, and committing or rolling back one in-doubt branch or every one
+ * of a transaction (only in the direction of its decision: the engine refuses the other). Every action needs a reason and is written to the {@link AuditLog} before it is carried out
  * (refused if that write fails) and again with its result.
  */
 public final class RecoveryAdmin {
@@ -93,6 +95,33 @@ public final class RecoveryAdmin {
      */
     public record ScanReport(int decisionsRedone, int decisionsFinished, int orphansRolledBack, int leftInFlight,
                              List<String> unreachableResources) {
+    }
+
+    /**
+     * What an operator's commit or rollback of in-doubt branches did.
+     *
+     * @param transaction the transaction id
+     * @param decision    its decision, {@code COMMIT} or {@code ROLLBACK}, which the action followed
+     * @param basis       where the decision comes from, e.g. {@code logged commit decision},
+     *                    {@code presumed abort: no commit decision}
+     * @param branches    each branch acted on
+     */
+    public record Resolution(String transaction, String decision, String basis, List<ResolvedBranch> branches) {
+    }
+
+    /**
+     * One branch an operator's action reached.
+     *
+     * @param resource  its resource
+     * @param branch    its number
+     * @param xid       its XID
+     * @param outcome   the outcome of the attempt: DONE, a heuristic outcome (recorded in the log and listed under
+     *                  heuristics), or a retry outcome (not finished: phase 2 or recovery goes on trying)
+     * @param finished  true unless the outcome is a retry outcome
+     * @param lastError the error of the attempt, or null
+     */
+    public record ResolvedBranch(String resource, int branch, XidView xid, BranchOutcome outcome, boolean finished,
+                                 String lastError) {
     }
 
     private final Coordinator coordinator;
@@ -181,20 +210,30 @@ public final class RecoveryAdmin {
                 + (r.unreachableResources().isEmpty() ? "" : ", unreachable " + r.unreachableResources()));
     }
 
-    /** Forgets the heuristic outcome of one branch, at the resource and in the log. */
+    /**
+     * Forgets the heuristic outcome of one branch, at the resource and in the log; with neither resource nor branch,
+     * every heuristic outcome of the transaction.
+     */
     public List<HeuristicView> forget(String who, String reason, String transaction, String resource, Integer branch) {
         checkReason(reason);
         Gtrid gtrid = TransactionService.parseId(transaction, "transaction");
-        if (resource == null || resource.isBlank()) {
-            throw ServiceFailure.invalid("resource", "resource must name the branch's resource");
+        boolean wholeTransaction = resource == null && branch == null;
+        if (!wholeTransaction && (resource == null || resource.isBlank())) {
+            throw ServiceFailure.invalid("resource", "resource must name the branch's resource (or leave out "
+                    + "resource and branch to forget every heuristic outcome of the transaction)");
         }
-        if (branch == null || branch < 1) {
-            throw ServiceFailure.invalid("branch", "branch must be a branch number from 1");
+        if (!wholeTransaction && (branch == null || branch < 1)) {
+            throw ServiceFailure.invalid("branch", "branch must be a branch number from 1 (or leave out resource "
+                    + "and branch to forget every heuristic outcome of the transaction)");
         }
-        String target = transaction + " " + resource + "#" + branch;
+        String target = wholeTransaction ? transaction : transaction + " " + resource + "#" + branch;
         return audited(who, "forget-heuristic", target, reason, () -> {
             try {
-                recovery.forget(gtrid, resource, branch);
+                if (wholeTransaction) {
+                    recovery.forgetTransaction(gtrid);
+                } else {
+                    recovery.forget(gtrid, resource, branch);
+                }
             } catch (IllegalArgumentException e) {
                 throw new ServiceFailure(ServiceFailure.Kind.NOT_FOUND, e.getMessage());
             } catch (LogException e) {
@@ -203,6 +242,56 @@ public final class RecoveryAdmin {
             }
             return heuristics();
         }, left -> null);
+    }
+
+    /**
+     * Commits or rolls back one in-doubt branch of a transaction ({@code branch}, optionally with its
+     * {@code resource}), or every in-doubt branch of it (both null). The engine decides whether the action agrees
+     * with the transaction's decision and refuses it otherwise (409).
+     */
+    public Resolution resolve(String who, String reason, String transaction, PhaseTwoJob.Direction action,
+                              String resource, Integer branch) {
+        checkReason(reason);
+        Gtrid gtrid = TransactionService.parseId(transaction, "transaction");
+        if (resource != null && resource.isBlank()) {
+            throw ServiceFailure.invalid("resource", "resource must name a configured resource, or be left out");
+        }
+        if (branch != null && branch < 1) {
+            throw ServiceFailure.invalid("branch", "branch must be a branch number from 1, or be left out");
+        }
+        String target = transaction + (branch == null ? "" : " " + (resource == null ? "" : resource) + "#" + branch)
+                + (branch == null && resource != null ? " in " + resource : "");
+        String verb = action == PhaseTwoJob.Direction.COMMIT ? "commit" : "rollback";
+        return audited(who, verb + "-in-doubt", target, reason, () -> {
+            RecoveryManager.Resolution r;
+            try {
+                r = recovery.resolve(gtrid, action, resource, branch);
+            } catch (IllegalArgumentException e) {
+                throw new ServiceFailure(ServiceFailure.Kind.NOT_FOUND, e.getMessage());
+            } catch (IllegalStateException e) {
+                throw new ServiceFailure(ServiceFailure.Kind.ILLEGAL_STATE, e.getMessage());
+            }
+            List<ResolvedBranch> branches = new ArrayList<>();
+            for (RecoveryManager.BranchResult b : r.branches()) {
+                branches.add(new ResolvedBranch(b.resourceName(), b.xid().branch(), XidView.of(b.xid()), b.outcome(),
+                        b.finished(), b.lastError()));
+            }
+            return new Resolution(transaction, r.decision().direction().name(), r.decision().basis(), branches);
+        }, RecoveryAdmin::describe);
+    }
+
+    private static String describe(Resolution r) {
+        StringBuilder out = new StringBuilder("decision " + r.decision() + " (" + r.basis() + "):");
+        for (ResolvedBranch b : r.branches()) {
+            out.append(' ').append(b.resource()).append('#').append(b.branch()).append(' ').append(b.outcome());
+            if (b.lastError() != null) {
+                out.append(" (").append(b.lastError()).append(')');
+            }
+        }
+        if (r.branches().stream().anyMatch(b -> b.outcome().isHeuristic())) {
+            out.append("; heuristic outcome recorded");
+        }
+        return out.toString();
     }
 
     /** Rolls back a transaction that is still in flight, on an operator's word. */

@@ -1,5 +1,6 @@
 package dev.concord.service.http;
 
+import dev.concord.coordinator.PhaseTwoJob;
 import dev.concord.service.config.Scope;
 import dev.concord.service.core.AuditLog;
 import dev.concord.service.core.RecoveryAdmin;
@@ -24,8 +25,9 @@ import java.util.Map;
 
 /**
  * {@code /v1/admin}: recovery administration, admin tokens only. Lists in-doubt and heuristic transactions per
- * branch and the audit log; runs a recovery pass, forgets a heuristic outcome, commits or rolls back a transaction
- * in flight — each action with a required reason, audited under the token's name.
+ * branch and the audit log; runs a recovery pass, forgets heuristic outcomes, commits or rolls back a transaction
+ * that is still active, commits or rolls back one in-doubt branch or every one of a transaction — each action with a
+ * required reason, audited under the token's name.
  */
 @Path("/v1/admin")
 @Produces(MediaType.APPLICATION_JSON)
@@ -64,7 +66,29 @@ public final class AdminResource {
         return admin.scan(who(caller), req.reason());
     }
 
-    /** Forgets the heuristic outcome of one branch; answers the heuristics left. */
+    /** Commits one in-doubt branch of a transaction, or every one, if its decision is COMMIT. */
+    @POST
+    @Path("in-doubt/{id}/commit")
+    public RecoveryAdmin.Resolution commitInDoubt(@PathParam("id") String id, InputStream body,
+                                                  @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
+                                                  @Context SecurityContext caller) {
+        Requests.Resolve req = json.read(body, RequestParams.contentType(contentType), Requests.Resolve.class, true);
+        return admin.resolve(who(caller), req.reason(), id, PhaseTwoJob.Direction.COMMIT, req.resource(),
+                req.branch());
+    }
+
+    /** Rolls back one in-doubt branch of a transaction, or every one, if its decision is ROLLBACK. */
+    @POST
+    @Path("in-doubt/{id}/rollback")
+    public RecoveryAdmin.Resolution rollbackInDoubt(@PathParam("id") String id, InputStream body,
+                                                    @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
+                                                    @Context SecurityContext caller) {
+        Requests.Resolve req = json.read(body, RequestParams.contentType(contentType), Requests.Resolve.class, true);
+        return admin.resolve(who(caller), req.reason(), id, PhaseTwoJob.Direction.ROLLBACK, req.resource(),
+                req.branch());
+    }
+
+    /** Forgets the heuristic outcome of one branch, or of every branch of a transaction; answers the ones left. */
     @POST
     @Path("heuristics/forget")
     public Map<String, List<RecoveryAdmin.HeuristicView>> forget(InputStream body,

@@ -51,11 +51,21 @@ public final class Requests {
     }
 
     /**
+     * Body of {@code POST /v1/admin/in-doubt/{id}/commit} and {@code .../rollback}.
+     *
+     * @param reason   why; required, written to the audit log
+     * @param branch   the one branch to act on; every in-doubt branch of the transaction when absent
+     * @param resource the branch's resource; optional (the branch is looked for in every resource when absent)
+     */
+    public record Resolve(String reason, Integer branch, String resource) {
+    }
+
+    /**
      * Body of {@code POST /v1/admin/heuristics/forget}.
      *
      * @param transaction the transaction id
-     * @param resource    the branch's resource
-     * @param branch      the branch number
+     * @param resource    the branch's resource; absent with {@code branch} for every branch of the transaction
+     * @param branch      the branch number; absent with {@code resource} for every branch of the transaction
      * @param reason      why; required, written to the audit log
      */
     public record Forget(String transaction, String resource, Integer branch, String reason) {
