@@ -30,6 +30,7 @@ import java.util.Objects;
  *       commits take (see {@link FileTransactionLog}).</li>
  *   <li>{@code clock}: stamps segment headers and END records, and ages recent commits.</li>
  *   <li>{@code channelOpener}: opens segment channels; replaced only by fault-injection tests.</li>
+ *   <li>{@code forceObserver}: told the duration and the records of every force (metrics); none by default.</li>
  * </ul>
  */
 public final class FileLogConfig {
@@ -52,6 +53,7 @@ public final class FileLogConfig {
     private final int maxRecentCommits;
     private final Clock clock;
     private final ChannelOpener channelOpener;
+    private final ForceObserver forceObserver;
 
     private FileLogConfig(Builder b) {
         this.directory = b.directory;
@@ -62,6 +64,7 @@ public final class FileLogConfig {
         this.maxRecentCommits = b.maxRecentCommits;
         this.clock = b.clock;
         this.channelOpener = b.channelOpener;
+        this.forceObserver = b.forceObserver;
     }
 
     /** A builder for a log in the given directory, with every other setting at its default. */
@@ -73,7 +76,8 @@ public final class FileLogConfig {
     public Builder toBuilder() {
         return new Builder(directory).segmentSize(segmentSize).maxSegments(maxSegments)
                 .discardCorruptRecords(discardCorruptRecords).commitRetention(commitRetention)
-                .maxRecentCommits(maxRecentCommits).clock(clock).channelOpener(channelOpener);
+                .maxRecentCommits(maxRecentCommits).clock(clock).channelOpener(channelOpener)
+                .forceObserver(forceObserver);
     }
 
     /** The log directory. */
@@ -116,6 +120,11 @@ public final class FileLogConfig {
         return channelOpener;
     }
 
+    /** Observes every force (metrics). */
+    public ForceObserver forceObserver() {
+        return forceObserver;
+    }
+
     @Override
     public String toString() {
         return "FileLogConfig[directory=" + directory + ", segmentSize=" + segmentSize + ", maxSegments="
@@ -133,6 +142,7 @@ public final class FileLogConfig {
         private int maxRecentCommits = RecentCommits.DEFAULT_MAX_RECENT_COMMITS;
         private Clock clock = Clock.systemUTC();
         private ChannelOpener channelOpener = FileChannel::open;
+        private ForceObserver forceObserver = ForceObserver.NONE;
 
         private Builder(Path directory) {
             this.directory = directory;
@@ -180,6 +190,12 @@ public final class FileLogConfig {
             return this;
         }
 
+        /** Sets what observes every force: its duration and the records it made durable (metrics). */
+        public Builder forceObserver(ForceObserver observer) {
+            this.forceObserver = observer;
+            return this;
+        }
+
         /**
          * Validates and builds.
          *
@@ -190,6 +206,7 @@ public final class FileLogConfig {
             Objects.requireNonNull(directory, "directory");
             Objects.requireNonNull(clock, "clock");
             Objects.requireNonNull(channelOpener, "channelOpener");
+            Objects.requireNonNull(forceObserver, "forceObserver");
             if (segmentSize < MIN_SEGMENT_SIZE || segmentSize > MAX_SEGMENT_SIZE) {
                 throw new IllegalArgumentException("segmentSize must be between " + MIN_SEGMENT_SIZE + " and "
                         + MAX_SEGMENT_SIZE + " bytes, got " + segmentSize);

@@ -182,6 +182,8 @@ public final class FileTransactionLog implements TransactionLog {
     private ByteBuffer buffer = ByteBuffer.allocateDirect(64 << 10);
     private long dirtyStart = -1;
     private int dirtyLength;
+    /** Records written to the current segment since its last force (the group-commit batch size). */
+    private int recordsSinceForce;
     private long lastDeleteFailureLogged = -1;
 
     private FileTransactionLog(FileLogConfig config, SegmentFiles files, DirectoryLock directoryLock,
@@ -649,6 +651,7 @@ public final class FileTransactionLog implements TransactionLog {
                 }
                 ensureRoom(frame.length);
                 buffer.put(frame);
+                recordsSinceForce++;
             }
             writeChunk(chunkStart);
             if (force) {
@@ -694,9 +697,14 @@ public final class FileTransactionLog implements TransactionLog {
 
     private void forceCurrent() throws IOException {
         if (current.unforced) {
+            long start = System.nanoTime();
             current.channel.force(false);
+            long nanos = System.nanoTime() - start;
             current.unforced = false;
             forces.incrementAndGet();
+            int records = recordsSinceForce;
+            recordsSinceForce = 0;
+            config.forceObserver().forced(nanos, records);
         }
     }
 

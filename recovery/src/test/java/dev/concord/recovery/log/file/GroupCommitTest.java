@@ -55,6 +55,28 @@ class GroupCommitTest {
     }
 
     @Test
+    void theForceObserverSeesEveryForceWithItsBatchOfRecords() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        disk.forceDelayMillis = 1;
+        AtomicInteger observed = new AtomicInteger();
+        AtomicInteger records = new AtomicInteger();
+        AtomicInteger largestBatch = new AtomicInteger();
+        FileTransactionLog log = FileTransactionLog.open(FileLogConfig.builder(directory).segmentSize(1 << 20)
+                .channelOpener(disk).forceObserver((nanos, batch) -> {
+                    assertTrue(nanos >= 0);
+                    observed.incrementAndGet();
+                    records.addAndGet(batch);
+                    largestBatch.accumulateAndGet(batch, Math::max);
+                }).build());
+        try (log) {
+            runConcurrently(i -> log.forceCommitDecision(decision(i)));
+        }
+        assertEquals(log.forceCount(), observed.get(), "one call per force");
+        assertEquals(log.recordCount(), records.get(), "every record written is in exactly one force's batch");
+        assertTrue(largestBatch.get() > 1, "concurrent decisions shared a force: " + largestBatch.get());
+    }
+
+    @Test
     void everyConcurrentlyForcedDecisionSurvivesARestart() throws Exception {
         FileLogConfig config = FileLogConfig.builder(directory).segmentSize(16 << 10).maxSegments(100).build();
         try (FileTransactionLog log = FileTransactionLog.open(config)) {
