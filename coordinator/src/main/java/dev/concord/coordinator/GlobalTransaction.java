@@ -508,7 +508,9 @@ public final class GlobalTransaction implements Transaction {
                 toPrepare.add(b);
             }
         }
+        long prepareStart = System.nanoTime();
         coordinator.preparer().prepare(toPrepare);
+        coordinator.listener().prepared(this, System.nanoTime() - prepareStart);
         CrashPoint.AFTER_ALL_PREPARES.hit();
         List<Branch> voters = new ArrayList<>();
         RollbackException refusal = null;

@@ -43,6 +43,8 @@ public final class PhaseTwoJob {
     private final List<Branch> branches;
     private final Coordinator engine;
     private final CompletableFuture<PhaseTwoJob> done = new CompletableFuture<>();
+    private final long createdNanos = System.nanoTime();
+    private final AtomicBoolean completed = new AtomicBoolean();
     private int round;
     private final AtomicBoolean firstCommitSeen = new AtomicBoolean();
 
@@ -97,7 +99,7 @@ public final class PhaseTwoJob {
         }
         boolean finished = isFinished();
         if (finished) {
-            done.complete(this);
+            complete();
         }
         return finished;
     }
@@ -105,7 +107,7 @@ public final class PhaseTwoJob {
     /** Keeps retrying in the background, with backoff, until every branch is finished. */
     public void retryUntilDone() {
         if (isFinished()) {
-            done.complete(this);
+            complete();
             return;
         }
         long delay = engine.config().retryPolicy().delayMillis(rounds());
@@ -124,6 +126,13 @@ public final class PhaseTwoJob {
             }, delay, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             LOG.log(Level.WARNING, "CONCORD-1201 engine stopped with phase 2 of {0} unfinished; recovery will finish it", gtrid);
+        }
+    }
+
+    private void complete() {
+        if (completed.compareAndSet(false, true)) {
+            engine.listener().phaseTwoFinished(this, System.nanoTime() - createdNanos);
+            done.complete(this);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.concord.coordinator.testing;
 import dev.concord.coordinator.BranchKind;
 import dev.concord.coordinator.Coordinator;
 import dev.concord.coordinator.CoordinatorConfig;
+import dev.concord.coordinator.CoordinatorListener;
 import dev.concord.coordinator.ResourceRegistry;
 import dev.concord.coordinator.RetryPolicy;
 import dev.concord.coordinator.jta.ConcordTransactionManager;
@@ -21,13 +22,22 @@ public final class EngineFixture implements AutoCloseable {
     }
 
     public EngineFixture(Duration defaultTimeout) {
+        this(defaultTimeout, CoordinatorListener.NONE);
+    }
+
+    /** An engine that reports to {@code listener}. */
+    public EngineFixture(CoordinatorListener listener) {
+        this(Duration.ofSeconds(30), listener);
+    }
+
+    private EngineFixture(Duration defaultTimeout, CoordinatorListener listener) {
         CoordinatorConfig config = CoordinatorConfig.builder()
                 .nodeId("test-node")
                 .defaultTimeout(defaultTimeout)
                 .reaperInterval(Duration.ofMillis(10))
                 .retryPolicy(new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(50), 0.2))
                 .build();
-        coordinator = new Coordinator(config, log, registry);
+        coordinator = new Coordinator(config, log, registry, listener, null);
         tm = new ConcordTransactionManager(coordinator);
     }
 
