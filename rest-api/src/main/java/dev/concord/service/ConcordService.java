@@ -135,6 +135,8 @@ public final class ConcordService implements AutoCloseable {
         if (options.channelOpener() != null) {
             logConfig.channelOpener(options.channelOpener());
         }
+        ServiceMetrics metrics = new ServiceMetrics(options.clock());
+        logConfig.forceObserver(metrics);
         FileTransactionLog log;
         try {
             log = FileTransactionLog.open(logConfig.clock(options.clock()).build());
@@ -145,7 +147,6 @@ public final class ConcordService implements AutoCloseable {
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(log);
         try {
-            ServiceMetrics metrics = new ServiceMetrics();
             TransactionDirectory directory = new TransactionDirectory(config.transactions().retainFinished(),
                     config.transactions().retainFinishedFor(), options.clock());
             ResourceRegistry registry = new ResourceRegistry();
@@ -181,8 +182,8 @@ public final class ConcordService implements AutoCloseable {
                     .maxTimeout(config.transactions().maxTimeout()).clock(options.clock()).build();
             OutcomeIndex outcomes = OutcomeIndex.open(config.nodeId(), config.outcomes().retention(),
                     config.outcomes().maxCommits(), options.clock(), log);
-            Coordinator coordinator = new Coordinator(engineConfig, writer, registry, both(directory, metrics),
-                    outcomes);
+            Coordinator coordinator = new Coordinator(engineConfig, writer, registry,
+                    CoordinatorListener.all(directory, metrics), outcomes);
             engine.set(coordinator);
             opened.add(0, coordinator);
             metrics.bind(coordinator, log);
@@ -218,22 +219,6 @@ public final class ConcordService implements AutoCloseable {
             }
             throw e instanceof StartupException s ? s : new StartupException(e.getMessage(), e);
         }
-    }
-
-    private static CoordinatorListener both(CoordinatorListener a, CoordinatorListener b) {
-        return new CoordinatorListener() {
-            @Override
-            public void begun(GlobalTransaction tx) {
-                a.begun(tx);
-                b.begun(tx);
-            }
-
-            @Override
-            public void completed(GlobalTransaction tx) {
-                a.completed(tx);
-                b.completed(tx);
-            }
-        };
     }
 
     private static String generatedAdminToken(Path file) throws StartupException {

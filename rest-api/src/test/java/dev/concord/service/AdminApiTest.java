@@ -106,6 +106,13 @@ class AdminApiTest {
     }
 
     @Test
+    void theRecoveryLagIsTheAgeOfTheOldestUnfinishedDecision() {
+        String text = api.get("/metrics", null).body();
+        assertTrue(HealthMetricsTlsTest.value(text, "concord_recovery_lag_seconds") >= 19, text);
+        assertTrue(HealthMetricsTlsTest.value(text, "concord_transactions_in_doubt") >= 1, text);
+    }
+
+    @Test
     void inDoubtListsATransactionWhosePhaseTwoIsRetryingWithAttemptsAndLastError() throws Exception {
         Participants.createTables();
         String id = api.post("/v1/transactions", "{}", CLIENT).json().path("id").asText();

@@ -99,6 +99,24 @@ class PreparedBranchesEndToEndTest {
     }
 
     @Test
+    void metricsTimeEachPhaseAndTheLogsForcesWithTheirBatches() throws Exception {
+        String id = twoPreparedBranches(api, "metrics-" + UUID.randomUUID(), 60);
+        assertEquals("COMMITTED", api.post("/v1/transactions/" + id + "/commit", null, CLIENT).json()
+                .path("status").asText());
+        String text = api.get("/metrics", null).body();
+        assertTrue(HealthMetricsTlsTest.value(text, "concord_prepare_duration_seconds_count") >= 1, text);
+        assertTrue(HealthMetricsTlsTest.value(text, "concord_decision_force_duration_seconds_count") >= 1, text);
+        assertTrue(HealthMetricsTlsTest.value(text,
+                "concord_phase2_duration_seconds_count{direction=\"commit\"}") >= 1, text);
+        double forces = HealthMetricsTlsTest.value(text, "concord_log_force_duration_seconds_count");
+        assertTrue(forces >= 1, text);
+        assertEquals(forces, HealthMetricsTlsTest.value(text, "concord_log_force_batch_records_count"), text);
+        assertTrue(HealthMetricsTlsTest.value(text, "concord_log_force_batch_records_sum") >= 1,
+                "the decision record was in a force's batch: " + text);
+        assertEquals(0.0, HealthMetricsTlsTest.value(text, "concord_recovery_lag_seconds"), text);
+    }
+
+    @Test
     void rollbackLeavesTheRowsInNeitherDatabase() throws Exception {
         String row = "rollback-" + UUID.randomUUID();
         String id = twoPreparedBranches(api, row, 60);

@@ -7,7 +7,8 @@ import dev.concord.recovery.log.LogWriter;
 import dev.concord.recovery.xid.Gtrid;
 
 /**
- * The engine's view of the log's write port, measured: the latency of forced writes goes to the metrics, and the
+ * The engine's view of the log's write port, measured: how long committers wait for their commit decision to be
+ * forced goes to the metrics (the file log reports its forces themselves), and the
  * first failed write is remembered, so readiness can report the log as not writable (the file log refuses every
  * write after a failure until it is reopened, i.e. until the service restarts).
  */
@@ -31,11 +32,10 @@ public final class MonitoredLogWriter implements LogWriter {
         long start = System.nanoTime();
         try {
             log.forceCommitDecision(decision);
+            metrics.decisionForce(System.nanoTime() - start);
         } catch (LogException e) {
             failed(e);
             throw e;
-        } finally {
-            metrics.logForce(System.nanoTime() - start);
         }
     }
 
@@ -51,14 +51,11 @@ public final class MonitoredLogWriter implements LogWriter {
 
     @Override
     public void forceHeuristic(HeuristicRecord heuristic) throws LogException {
-        long start = System.nanoTime();
         try {
             log.forceHeuristic(heuristic);
         } catch (LogException e) {
             failed(e);
             throw e;
-        } finally {
-            metrics.logForce(System.nanoTime() - start);
         }
     }
 
