@@ -21,9 +21,9 @@ import javax.transaction.xa.Xid;
  * Carries out an operator's commit or rollback of one in-doubt branch, or of every branch of a transaction, and only
  * when it agrees with the transaction's decision:
  * <ol>
- *   <li>The decision: a transaction in flight has its state's (none yet while active or preparing); otherwise a
- *       commit decision in the log, or a commit in the outcome index, means COMMIT; the outcome index's ROLLBACK
- *       means ROLLBACK; with neither, presumed abort: ROLLBACK.</li>
+ *   <li>The decision: a transaction in flight has its state's (none while active, preparing or committing in one
+ *       phase); otherwise a commit decision in the log, or a commit in the outcome index, means COMMIT; the outcome
+ *       index's ROLLBACK means ROLLBACK; with neither, presumed abort: ROLLBACK.</li>
  *   <li>The branches: those the decision or the transaction in flight names, plus those a resource's recovery scan
  *       holds prepared under the transaction's id.</li>
  *   <li>An action against the decision is refused; so is one on a branch with a heuristic outcome recorded (that
@@ -94,13 +94,14 @@ final class BranchResolver {
             GlobalTransaction tx = inFlight.get();
             TxState s = tx.state();
             PhaseTwoJob.Direction d = switch (s) {
-                case COMMITTING, COMMITTING_ONE_PHASE -> PhaseTwoJob.Direction.COMMIT;
+                case COMMITTING -> PhaseTwoJob.Direction.COMMIT;
                 case ROLLING_BACK -> PhaseTwoJob.Direction.ROLLBACK;
                 default -> null;
             };
             if (d == null && !s.isTerminal()) {
-                throw new IllegalStateException("transaction " + gtrid + " is " + s + " and has no decision yet: "
-                        + "commit or roll back the transaction itself");
+                // Active or preparing: not decided yet. Committing in one phase: the resource decides.
+                throw new IllegalStateException("transaction " + gtrid + " is " + s + ": it has no decided phase 2 "
+                        + "to act on; commit or roll back the transaction itself");
             }
             if (d != null) {
                 for (Branch b : tx.branches()) {

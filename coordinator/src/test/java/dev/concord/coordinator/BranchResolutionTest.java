@@ -164,7 +164,7 @@ class BranchResolutionTest {
         tx.enlistResource(a.connect());
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> recovery.resolve(tx.gtrid(), PhaseTwoJob.Direction.ROLLBACK, null, null));
-        assertTrue(e.getMessage().contains("no decision yet"), e.getMessage());
+        assertTrue(e.getMessage().contains("no decided phase 2"), e.getMessage());
         assertEquals(TxState.ACTIVE, tx.state());
         tx.rollback();
     }
