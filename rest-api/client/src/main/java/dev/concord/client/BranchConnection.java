@@ -5,7 +5,10 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Locale;
 import javax.sql.XAConnection;
 import javax.sql.XADataSource;
 import javax.transaction.xa.XAException;
@@ -17,6 +20,12 @@ import javax.transaction.xa.XAResource;
  * the branch, prepares it, closes the physical connection (MariaDB keeps a prepared branch attached to the session
  * that prepared it, and the service could not commit it while that session lives) and only then registers the
  * prepared branch with the service, which finishes it from its own connection to the same database.
+ *
+ * <p>MariaDB and MySQL forget a prepared branch that wrote nothing as soon as the session that prepared it ends,
+ * and then answer a commit from any other session with XA_RBROLLBACK, which the service would have to report as a
+ * heuristic rollback. So on those databases a branch whose session wrote no row (the session's
+ * {@code Handler_write}, {@code Handler_update} and {@code Handler_delete} counters did not move since XA START) is
+ * committed in one phase on its own connection instead, like a read-only vote, and not registered.
  *
  * <p>Failures: a branch that cannot be prepared is rolled back and the transaction marked rollback-only. A
  * registration the service refuses (4xx: nothing registered) is rolled back here. A registration that got no answer
@@ -31,16 +40,19 @@ final class BranchConnection implements InvocationHandler {
     private final XAConnection xaConnection;
     private final Connection connection;
     private final Connection proxy;
+    /** MariaDB/MySQL: the session's row-write counters at XA START; null on other databases. */
+    private final Long writesAtStart;
     private boolean finished;
 
     private BranchConnection(RemoteTransaction tx, BranchXid xid, String resource, XADataSource dataSource,
-                             XAConnection xaConnection, Connection connection) {
+                             XAConnection xaConnection, Connection connection, Long writesAtStart) {
         this.tx = tx;
         this.xid = xid;
         this.resource = resource;
         this.dataSource = dataSource;
         this.xaConnection = xaConnection;
         this.connection = connection;
+        this.writesAtStart = writesAtStart;
         this.proxy = (Connection) Proxy.newProxyInstance(BranchConnection.class.getClassLoader(),
                 new Class<?>[] {Connection.class}, this);
     }
@@ -58,7 +70,8 @@ final class BranchConnection implements InvocationHandler {
         }
         try {
             xc.getXAResource().start(xid, XAResource.TMNOFLAGS);
-            BranchConnection b = new BranchConnection(tx, xid, resource, dataSource, xc, xc.getConnection());
+            Connection c = xc.getConnection();
+            BranchConnection b = new BranchConnection(tx, xid, resource, dataSource, xc, c, rowWrites(c));
             tx.opened(b);
             return b.proxy;
         } catch (XAException e) {
@@ -135,6 +148,10 @@ final class BranchConnection implements InvocationHandler {
             tx.markRollbackOnly("branch " + xid + " lost its connection: " + e.getMessage());
             throw e;
         }
+        if (writesAtStart != null && writesAtStart.equals(rowWrites(connection))) {
+            commitReadOnly(xa);
+            return;
+        }
         try {
             xa.end(xid, XAResource.TMSUCCESS);
             vote = xa.prepare(xid);
@@ -161,6 +178,46 @@ final class BranchConnection implements InvocationHandler {
             }
             throw new SQLException(reason + "; it stays prepared until the service finishes it with the "
                     + "transaction or its recovery rolls it back", e);
+        }
+    }
+
+    /** A branch that wrote nothing: committed in one phase here, so that there is nothing to register. */
+    private void commitReadOnly(XAResource xa) throws SQLException {
+        try {
+            xa.end(xid, XAResource.TMSUCCESS);
+            xa.commit(xid, true);
+        } catch (XAException e) {
+            rollbackQuietly(xa);
+            String reason = "read-only branch " + xid + " on resource '" + resource + "' could not be ended: "
+                    + describe(e);
+            tx.markRollbackOnly(reason);
+            throw new SQLException(reason, e);
+        } finally {
+            closeQuietly(xaConnection);
+        }
+    }
+
+    /**
+     * MariaDB/MySQL: the session's count of rows written, updated and deleted (internal temporary tables have
+     * counters of their own); null on other databases or when it cannot be read.
+     */
+    private static Long rowWrites(Connection c) {
+        try {
+            String product = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT);
+            if (!product.contains("mysql") && !product.contains("mariadb")) {
+                return null;
+            }
+            long sum = 0;
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                    "SHOW SESSION STATUS WHERE Variable_name IN ('Handler_write', 'Handler_update', "
+                            + "'Handler_delete')")) {
+                while (rs.next()) {
+                    sum += rs.getLong(2);
+                }
+            }
+            return sum;
+        } catch (SQLException e) {
+            return null;
         }
     }
 
