@@ -197,6 +197,8 @@ class RemoteJtaTest {
         try (Connection c = orders.getConnection()) {
             RemoteService.insert(c, row, "order");
         }
+        Connection open = invoices.getConnection();
+        RemoteService.insert(open, row, "invoice");
         ut.setRollbackOnly();
         assertEquals(Status.STATUS_MARKED_ROLLBACK, ut.getStatus());
         assertThrows(SQLException.class, invoices::getConnection, "no new work in a rollback-only transaction");
@@ -204,9 +206,13 @@ class RemoteJtaTest {
         RollbackException e = assertThrows(RollbackException.class, ut::commit);
         assertTrue(e.getMessage().contains("rollback-only"), e::getMessage);
         assertEquals(Status.STATUS_NO_TRANSACTION, ut.getStatus());
+        assertTrue(open.isClosed(), "the connection left open was rolled back, not prepared");
         assertFalse(RemoteService.inMariaDb(row));
+        assertFalse(RemoteService.inPostgres(row));
         assertEquals(List.of(), preparedOf(id));
         assertEquals("ROLLED_BACK", service.client().get(id).status());
+        JsonNode tx = new Api(service.baseUri()).get("/v1/transactions/" + id, RemoteService.CLIENT_TOKEN).json();
+        assertEquals(1, tx.path("branches").size(), "only the closed connection's branch was registered: " + tx);
     }
 
     @Test

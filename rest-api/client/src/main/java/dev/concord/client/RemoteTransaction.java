@@ -81,6 +81,10 @@ final class RemoteTransaction {
      */
     void commit() throws RollbackException, HeuristicMixedException, HeuristicRollbackException, SystemException {
         for (BranchConnection c : takeOpen()) {
+            if (rollbackOnlyReason() != null) {
+                c.abort();
+                continue;
+            }
             try {
                 c.prepareAndRegister();
             } catch (SQLException e) {
