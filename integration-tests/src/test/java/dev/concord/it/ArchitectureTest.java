@@ -20,6 +20,7 @@ class ArchitectureTest {
     private static final String COORDINATOR = "dev.concord.coordinator..";
     private static final String XA = "dev.concord.xa..";
     private static final String SERVICE = "dev.concord.service..";
+    private static final String CLIENT = "dev.concord.client..";
     private static final String[] HTTP = {"jakarta.ws.rs..", "org.eclipse.jetty..", "org.glassfish.jersey..",
             "jakarta.servlet..", "com.sun.net.httpserver.."};
 
@@ -30,7 +31,8 @@ class ArchitectureTest {
         ImportOption productionOnly = location -> !location.contains("/test-classes/")
                 && !location.contains("-tests.jar");
         classes = new ClassFileImporter().withImportOption(productionOnly).importPackages("dev.concord");
-        for (String pkg : new String[] {"dev.concord.recovery", "dev.concord.coordinator", "dev.concord.service"}) {
+        for (String pkg : new String[] {"dev.concord.recovery", "dev.concord.coordinator", "dev.concord.service",
+                "dev.concord.client"}) {
             assertTrue(classes.stream().anyMatch(c -> c.getPackageName().startsWith(pkg)),
                     "no production classes of " + pkg + " were imported");
         }
@@ -63,6 +65,16 @@ class ArchitectureTest {
     void xaResourcesDoNotKnowTheService() {
         noClasses().that().resideInAPackage(XA).should().dependOnClassesThat().resideInAPackage(SERVICE)
                 .allowEmptyShould(true).check(classes);
+    }
+
+    @Test
+    void theClientNeedsNothingButTheJdkJtaAndJackson() {
+        noClasses().that().resideInAPackage(CLIENT).should().dependOnClassesThat()
+                .resideOutsideOfPackages(CLIENT, "java..", "javax.naming..", "javax.sql..", "javax.transaction.xa..",
+                        "jakarta.transaction..", "com.fasterxml.jackson..")
+                .check(classes);
+        noClasses().that().resideInAnyPackage(RECOVERY, COORDINATOR, XA, SERVICE).should().dependOnClassesThat()
+                .resideInAPackage(CLIENT).check(classes);
     }
 
     @Test
