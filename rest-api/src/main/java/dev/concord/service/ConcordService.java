@@ -25,6 +25,7 @@ import dev.concord.service.embedded.EmbeddedResources;
 import dev.concord.service.http.ApiServer;
 import dev.concord.xa.jdbc.JdbcResourceConfig;
 import dev.concord.xa.jdbc.JdbcXaResource;
+import dev.concord.xa.rocketmq.RocketMqLogging;
 import dev.concord.xa.rocketmq.RocketMqResource;
 import dev.concord.xa.rocketmq.RocketMqResourceConfig;
 import dev.concord.recovery.outcome.Outcome;
@@ -54,6 +55,9 @@ import java.util.concurrent.TimeoutException;
  * within what is left of the grace period, for phase 2 of every decided transaction to finish; then recovery, the
  * engine and the logs are closed. Whatever phase 2 is still unfinished then is in the log, and recovery finishes it
  * at the next start.
+ *
+ * <p>With no resource configured (or {@code embedded: on}) it first starts its embedded RocketMQ broker and Derby
+ * database ({@link EmbeddedResources}) and adds them to the configured resources; they stop after the log closes.
  *
  * <p>When the configuration has no token, an admin token is generated once and kept in {@value #GENERATED_TOKEN_FILE}
  * in the data directory (owner-readable only); the token itself is never logged.
@@ -118,6 +122,9 @@ public final class ConcordService implements AutoCloseable {
      * @throws StartupException when something the service needs cannot be had (the message says what)
      */
     public static ConcordService start(ServiceConfig config, Options options) throws StartupException {
+        // RocketMQ's jars bring their own logging, which SLF4J's discovery initializes even with no RocketMQ
+        // resource, and which then writes to ${user.home}/logs/rocketmqlogs: send it where Concord wants it.
+        RocketMqLogging.redirectUnlessConfigured(RocketMqLogging.defaultDirectory(), "WARN");
         Path dataDir = config.dataDir();
         try {
             Files.createDirectories(dataDir);

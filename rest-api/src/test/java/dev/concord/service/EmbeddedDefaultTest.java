@@ -3,14 +3,17 @@ package dev.concord.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.concord.service.config.ConfigException;
 import dev.concord.service.config.ConfigLoader;
 import dev.concord.service.config.ServiceConfig;
 import dev.concord.service.embedded.EmbeddedResources;
 import dev.concord.service.testing.Api;
 import dev.concord.service.testing.Api.Reply;
+import dev.concord.service.testing.RocksDbLogs;
 import dev.concord.service.testing.ServiceFixture;
 import dev.concord.service.testing.Topics;
 import dev.concord.xa.rocketmq.Deliveries;
@@ -30,6 +33,7 @@ import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
 import org.apache.derby.jdbc.ClientXADataSource;
 import org.apache.rocketmq.common.message.MessageExt;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,6 +47,11 @@ class EmbeddedDefaultTest {
 
     @TempDir
     Path dir;
+
+    @AfterEach
+    void deleteRocksDbLogs() throws Exception {
+        RocksDbLogs.deleteFor(dir.resolve("data/embedded/rocketmq"));
+    }
 
     @Test
     void withoutResourcesTheServiceCommitsAMessageAndADerbyBranchAndKeepsBothAcrossARestart() throws Exception {
@@ -109,10 +118,9 @@ class EmbeddedDefaultTest {
         assertFalse(ConfigLoader.fromYaml("", Map.of("CONCORD_EMBEDDED", "off")).embeddedResources());
         String clash = "resources:\n  rocketmq:\n    - {name: derby, namesrvAddress: 127.0.0.1:9876, "
                 + "producerGroup: g}\nembedded: on\n";
-        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.concord.service.config.ConfigException.class,
-                () -> ConfigLoader.fromYaml(clash, Map.of()));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.fromYaml(clash, Map.of()));
         assertTrue(e.getMessage().startsWith("embedded: "), e.getMessage());
-        var bad = org.junit.jupiter.api.Assertions.assertThrows(dev.concord.service.config.ConfigException.class,
+        ConfigException bad = assertThrows(ConfigException.class,
                 () -> ConfigLoader.fromYaml("embedded: sometimes\n", Map.of()));
         assertEquals("embedded: must be auto, on or off, got 'sometimes'", bad.getMessage());
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.concord.service.testing.Api;
 import dev.concord.service.testing.Api.Reply;
 import dev.concord.service.testing.Participants;
+import dev.concord.service.testing.RocksDbLogs;
 import dev.concord.service.testing.ServiceFixture;
 import dev.concord.service.testing.ServiceProcess;
 import dev.concord.service.testing.TestDatabases;
@@ -52,7 +53,7 @@ class ServiceProcessTest {
     @Test
     void withoutConfigurationItRunsOnDefaultsWithAGeneratedAdminTokenAndTheEmbeddedResources() throws Exception {
         try (ServiceProcess p = ServiceProcess.main(dir, Map.of("CONCORD_HTTP_PORT", "0"))) {
-            Api api = new Api(p.awaitListening(60));
+            Api api = new Api(p.awaitListening(120));
             Reply ready = api.get("/health/ready", null);
             assertEquals(200, ready.status(), ready::toString);
             assertTrue(ready.body().contains("{\"name\":\"embedded:rocketmq\",\"status\":\"UP\"}"), ready::toString);
@@ -74,6 +75,8 @@ class ServiceProcessTest {
             p.terminate();
             assertEquals(143, p.awaitExit(60), p::output);
             assertTrue(p.output().contains("concord: stopped"), p::output);
+        } finally {
+            RocksDbLogs.deleteFor(dir.resolve("data/embedded/rocketmq"));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.concord.xa.rocketmq.RocketMqResourceConfig;
 import dev.concord.xa.jdbc.JdbcResourceConfig;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -132,9 +133,9 @@ public final class ServiceConfig {
 
     /** The same configuration with one more database and RocketMQ resource (the embedded ones). */
     public ServiceConfig withResources(JdbcResourceConfig database, RocketMq broker) {
-        List<JdbcResourceConfig> dbs = new java.util.ArrayList<>(databases);
+        List<JdbcResourceConfig> dbs = new ArrayList<>(databases);
         dbs.add(database);
-        List<RocketMq> mqs = new java.util.ArrayList<>(rocketmq);
+        List<RocketMq> mqs = new ArrayList<>(rocketmq);
         mqs.add(broker);
         return new ServiceConfig(nodeId, dataDir, http, transactions, outcomes, recoveryInterval, shutdownGrace,
                 tokens, dbs, mqs, embedded, embeddedResources);

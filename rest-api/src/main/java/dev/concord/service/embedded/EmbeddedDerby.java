@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -76,15 +78,14 @@ final class EmbeddedDerby implements AutoCloseable {
         Files.deleteIfExists(tmp);
         Files.createFile(tmp);
         try {
-            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {
             // Not a POSIX file system: the data directory's own permissions protect the file.
         }
         try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.ISO_8859_1)) {
             p.store(out, "Written by the Concord service at every start of its embedded database");
         }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static void awaitPing(NetworkServerControl control) throws Exception {
