@@ -13,8 +13,10 @@ import dev.concord.service.config.ServiceConfig;
 import dev.concord.service.embedded.EmbeddedResources;
 import dev.concord.service.testing.Api;
 import dev.concord.service.testing.Api.Reply;
+import dev.concord.service.testing.Participants;
 import dev.concord.service.testing.RocksDbLogs;
 import dev.concord.service.testing.ServiceFixture;
+import dev.concord.service.testing.TestDatabases;
 import dev.concord.service.testing.Topics;
 import dev.concord.xa.rocketmq.Deliveries;
 import java.nio.file.Files;
@@ -38,9 +40,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The embedded default: with no resource configured the service runs a real RocketMQ broker and a Derby database of
- * its own under the data directory, registers them as resources, reports them in readiness, and keeps their data
- * and ports across a restart.
+ * The embedded default: the service runs a real RocketMQ broker and a Derby database of its own under the data
+ * directory (with no resource configured, or asked for besides configured ones), registers them as resources,
+ * reports them in readiness, and keeps their data and ports across a restart.
  */
 class EmbeddedDefaultTest {
     private static final String TOPIC = "embedded-default-test";
@@ -53,57 +55,86 @@ class EmbeddedDefaultTest {
         RocksDbLogs.deleteFor(dir.resolve("data/embedded/rocketmq"));
     }
 
+    /**
+     * One run commits a transaction with a message and a Derby branch, and leaves a second one in doubt: its
+     * MariaDB participant keeps the session that prepared the branch, so phase 2 cannot finish before the service
+     * stops, and its message stays a half message on the broker. After the restart the ports, the Derby row and the
+     * first message are still there, and recovery delivers the second message from the kept broker store.
+     */
     @Test
-    void withoutResourcesTheServiceCommitsAMessageAndADerbyBranchAndKeepsBothAcrossARestart() throws Exception {
-        ServiceConfig config = ServiceFixture.config(dir, ServiceFixture.uniqueNodeId("emb"), "embedded: auto\n");
-        assertTrue(config.embeddedResources(), "no resource is configured: the embedded ones run");
+    void theEmbeddedServersKeepCommittedDataAndInDoubtHalfMessagesAcrossARestart() throws Exception {
+        String node = ServiceFixture.uniqueNodeId("emb");
+        ServiceConfig config = ServiceFixture.config(dir, node, "embedded: on\nshutdown: {grace: 1s}\n"
+                + "recovery: {interval: 1s}\n" + TestDatabases.resourcesYaml());
+        assertTrue(config.embeddedResources());
+        Participants.createTables();
         String namesrv;
         String derbyUrl;
-        String messageId;
-        String row = "row-" + System.nanoTime();
-        try (ServiceFixture f = ServiceFixture.start(config, ConcordService.Options.defaults())) {
-            EmbeddedResources embedded = f.service().embedded();
-            assertNotNull(embedded);
-            namesrv = embedded.namesrvAddress();
-            derbyUrl = embedded.databaseUrl();
-            assertReady(f.api());
-            String password = Files.readString(embedded.databasePasswordFile()).trim();
-            try (Connection c = DriverManager.getConnection(derbyUrl, "concord", password);
-                 Statement s = c.createStatement()) {
-                s.execute("CREATE TABLE embedded_default (id VARCHAR(100) PRIMARY KEY)");
+        String committedId;
+        String inDoubtId;
+        String derbyRow = "row-" + System.nanoTime();
+        String mariaDbRow = "emb-" + System.nanoTime();
+        Connection participant = null;
+        try {
+            try (ServiceFixture f = ServiceFixture.start(config, ConcordService.Options.defaults())) {
+                EmbeddedResources embedded = f.service().embedded();
+                assertNotNull(embedded);
+                namesrv = embedded.namesrvAddress();
+                derbyUrl = embedded.databaseUrl();
+                assertReady(f.api());
+                String password = Files.readString(embedded.databasePasswordFile()).trim();
+                try (Connection c = DriverManager.getConnection(derbyUrl, "concord", password);
+                     Statement s = c.createStatement()) {
+                    s.execute("CREATE TABLE embedded_default (id VARCHAR(100) PRIMARY KEY)");
+                }
+
+                Api api = f.api();
+                String id = begin(api);
+                addMessage(api, id, "committed");
+                JsonNode reservation = reserve(api, id);
+                prepareOnDerby(derbyUrl, password, reservation, derbyRow);
+                register(api, id, reservation, "derby");
+                Reply committed = api.post("/v1/transactions/" + id + "/commit", null, ServiceFixture.CLIENT_TOKEN);
+                assertEquals("COMMITTED", committed.json().path("status").asText(), committed::toString);
+                JsonNode message = committed.json().path("messages").path(0);
+                assertEquals("COMMITTED", message.path("state").asText(), committed::toString);
+                committedId = message.path("messageId").asText();
+                assertFalse(committedId.isEmpty(), committed::toString);
+                assertEquals(List.of(committedId), receivedIds(namesrv, 1));
+                assertTrue(rowExists(derbyUrl, password, derbyRow), "the participant's row is committed in Derby");
+
+                String held = begin(api);
+                addMessage(api, held, "in doubt");
+                JsonNode heldReservation = reserve(api, held);
+                participant = Participants.prepareOnMariaDbKeepingSession(heldReservation, mariaDbRow);
+                register(api, held, heldReservation, "mariadb");
+                Reply committing = api.post("/v1/transactions/" + held + "/commit", null, ServiceFixture.CLIENT_TOKEN);
+                assertEquals("COMMITTING", committing.json().path("status").asText(), committing::toString);
+                JsonNode half = committing.json().path("messages").path(0);
+                assertEquals("PREPARED", half.path("state").asText(), "a half message: " + committing);
+                inDoubtId = half.path("messageId").asText();
+                assertFalse(inDoubtId.isEmpty(), committing::toString);
             }
+            participant.close();
+            participant = null;
 
-            Api api = f.api();
-            String id = api.post("/v1/transactions", "{}", ServiceFixture.CLIENT_TOKEN).json().path("id").asText();
-            Reply m = api.post("/v1/transactions/" + id + "/messages", "{\"resource\":\"rocketmq\",\"topic\":\""
-                    + TOPIC + "\",\"body\":\"hello\"}", ServiceFixture.CLIENT_TOKEN);
-            assertEquals(201, m.status(), m::toString);
-            JsonNode reservation = api.post("/v1/transactions/" + id + "/branches", null, ServiceFixture.CLIENT_TOKEN)
-                    .json();
-            prepareOnDerby(derbyUrl, password, reservation, row);
-            Reply registered = api.post("/v1/transactions/" + id + "/branches/" + reservation.path("branch").asInt()
-                    + "/prepared", "{\"resource\":\"derby\"}", ServiceFixture.CLIENT_TOKEN);
-            assertEquals(200, registered.status(), registered::toString);
-            Reply committed = api.post("/v1/transactions/" + id + "/commit", null, ServiceFixture.CLIENT_TOKEN);
-            assertEquals("COMMITTED", committed.json().path("status").asText(), committed::toString);
-            JsonNode message = committed.json().path("messages").path(0);
-            assertEquals("COMMITTED", message.path("state").asText(), committed::toString);
-            messageId = message.path("messageId").asText();
-            assertFalse(messageId.isEmpty(), committed::toString);
-
-            assertEquals(List.of(messageId), receivedIds(namesrv, 1));
-            assertTrue(rowExists(derbyUrl, password, row), "the participant's row is committed in Derby");
-        }
-
-        try (ServiceFixture f = ServiceFixture.start(config, ConcordService.Options.defaults())) {
-            EmbeddedResources embedded = f.service().embedded();
-            assertEquals(namesrv, embedded.namesrvAddress(), "the name server is where it was");
-            assertEquals(derbyUrl, embedded.databaseUrl(), "the database is where it was");
-            assertReady(f.api());
-            String password = Files.readString(embedded.databasePasswordFile()).trim();
-            assertTrue(rowExists(derbyUrl, password, row), "the database kept the row");
-            assertEquals(List.of(messageId), receivedIds(namesrv, 1),
-                    "the broker's store kept the message committed before the restart");
+            try (ServiceFixture f = ServiceFixture.start(config, ConcordService.Options.defaults())) {
+                EmbeddedResources embedded = f.service().embedded();
+                assertEquals(namesrv, embedded.namesrvAddress(), "the name server is where it was");
+                assertEquals(derbyUrl, embedded.databaseUrl(), "the database is where it was");
+                assertReady(f.api());
+                String password = Files.readString(embedded.databasePasswordFile()).trim();
+                assertTrue(rowExists(derbyUrl, password, derbyRow), "the database kept the row");
+                List<String> ids = receivedIds(namesrv, 2);
+                assertTrue(ids.contains(committedId), "the broker kept the committed message: " + ids);
+                assertTrue(ids.contains(inDoubtId), "the half message kept across the restart is delivered: " + ids);
+                assertTrue(Participants.inMariaDb(mariaDbRow), "recovery committed the MariaDB branch too");
+            }
+        } finally {
+            if (participant != null) {
+                participant.close();
+            }
+            Participants.rollBackLeftovers(node);
         }
     }
 
@@ -125,6 +156,26 @@ class EmbeddedDefaultTest {
         assertEquals("embedded: must be auto, on or off, got 'sometimes'", bad.getMessage());
     }
 
+    private static String begin(Api api) {
+        return api.post("/v1/transactions", "{}", ServiceFixture.CLIENT_TOKEN).json().path("id").asText();
+    }
+
+    private static void addMessage(Api api, String id, String body) {
+        Reply m = api.post("/v1/transactions/" + id + "/messages", "{\"resource\":\"rocketmq\",\"topic\":\""
+                + TOPIC + "\",\"body\":\"" + body + "\"}", ServiceFixture.CLIENT_TOKEN);
+        assertEquals(201, m.status(), m::toString);
+    }
+
+    private static JsonNode reserve(Api api, String id) {
+        return api.post("/v1/transactions/" + id + "/branches", null, ServiceFixture.CLIENT_TOKEN).json();
+    }
+
+    private static void register(Api api, String id, JsonNode reservation, String resource) {
+        Reply r = api.post("/v1/transactions/" + id + "/branches/" + reservation.path("branch").asInt()
+                + "/prepared", "{\"resource\":\"" + resource + "\"}", ServiceFixture.CLIENT_TOKEN);
+        assertEquals(200, r.status(), r::toString);
+    }
+
     private static void assertReady(Api api) {
         Reply ready = api.get("/health/ready", null);
         assertEquals(200, ready.status(), ready::toString);
@@ -137,10 +188,11 @@ class EmbeddedDefaultTest {
         }
     }
 
+    /** The ids of what a new consumer receives from the topic once at least {@code n} messages arrived. */
     private static List<String> receivedIds(String namesrv, int n) throws Exception {
         try (Deliveries consumer = Topics.consume(namesrv, TOPIC)) {
-            List<MessageExt> got = consumer.awaitAtLeast(n, Duration.ofSeconds(30));
-            return got.stream().map(MessageExt::getMsgId).toList();
+            List<MessageExt> got = consumer.awaitAtLeast(n, Duration.ofSeconds(60));
+            return got.stream().map(MessageExt::getMsgId).distinct().toList();
         }
     }
 

@@ -72,9 +72,7 @@ class ReadmeSessionsIT {
             MessageExt received = receive(namesrv(p), "orders", messageId);
             assertEquals("{\"order\":42}", new String(received.getBody(), StandardCharsets.UTF_8));
             assertTrue(received.getKeys().contains("order-42"), received::toString);
-
-            p.terminate();
-            assertEquals(143, p.awaitExit(60), p::output);
+            // No graceful stop (ServiceProcessTest covers it): the embedded broker's alone takes about 10 s.
         }
     }
 
