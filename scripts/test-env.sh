@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the test databases of Concord ready on this machine: MariaDB on 127.0.0.1:3306 and PostgreSQL on
 # 127.0.0.1:5432, installed, running, configured for XA, with user/role "concord" (password "concord") owning the
-# databases "concord" and "concord_other". Safe to run again: each step checks before it acts.
+# databases "concord" and "concord_other"; also curl and jq, which the README sessions (run by a test) use. Safe to
+# run again: each step checks before it acts.
 # Needs root (and apt-get) only when something is missing; otherwise it prints what to do by hand and exits 1.
 set -euo pipefail
 
@@ -52,7 +53,7 @@ manual_steps() {
   cat >&2 <<MANUAL
 
 To prepare the test databases by hand, as root:
-  1. Packages:  apt-get update && apt-get install -y mariadb-server postgresql
+  1. Packages:  apt-get update && apt-get install -y mariadb-server postgresql curl jq
   2. PostgreSQL XA:  echo 'max_prepared_transactions = ${PG_PREPARED_TRANSACTIONS}' \\
          > /etc/postgresql/${ver}/main/conf.d/${PG_CONF_NAME}
      then (re)start it:  pg_ctlcluster ${ver} main restart
@@ -97,6 +98,9 @@ install_missing_packages() {
   local packages=() created_policy=""
   mariadb_installed || packages+=(mariadb-server)
   pg_installed || packages+=(postgresql)
+  # The README sessions, which a test runs as written, use curl and jq.
+  command -v curl >/dev/null || packages+=(curl)
+  command -v jq >/dev/null || packages+=(jq)
   [ "${#packages[@]}" -eq 0 ] && return 0
   if ! is_root || ! command -v apt-get >/dev/null; then
     printf 'test-env: missing packages: %s (installing them needs root and apt-get).\n' "${packages[*]}" >&2

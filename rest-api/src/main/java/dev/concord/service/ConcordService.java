@@ -14,15 +14,18 @@ import dev.concord.recovery.outcome.OutcomeIndex;
 import dev.concord.service.config.Scope;
 import dev.concord.service.config.ServiceConfig;
 import dev.concord.service.core.AuditLog;
+import dev.concord.service.core.GeneratedSecret;
 import dev.concord.service.core.HealthService;
 import dev.concord.service.core.MonitoredLogWriter;
 import dev.concord.service.core.RecoveryAdmin;
 import dev.concord.service.core.ServiceMetrics;
 import dev.concord.service.core.TransactionDirectory;
 import dev.concord.service.core.TransactionService;
+import dev.concord.service.embedded.EmbeddedResources;
 import dev.concord.service.http.ApiServer;
 import dev.concord.xa.jdbc.JdbcResourceConfig;
 import dev.concord.xa.jdbc.JdbcXaResource;
+import dev.concord.xa.rocketmq.RocketMqLogging;
 import dev.concord.xa.rocketmq.RocketMqResource;
 import dev.concord.xa.rocketmq.RocketMqResourceConfig;
 import dev.concord.recovery.outcome.Outcome;
@@ -32,15 +35,11 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -56,6 +55,9 @@ import java.util.concurrent.TimeoutException;
  * within what is left of the grace period, for phase 2 of every decided transaction to finish; then recovery, the
  * engine and the logs are closed. Whatever phase 2 is still unfinished then is in the log, and recovery finishes it
  * at the next start.
+ *
+ * <p>With no resource configured (or {@code embedded: on}) it first starts its embedded RocketMQ broker and Derby
+ * database ({@link EmbeddedResources}) and adds them to the configured resources; they stop after the log closes.
  *
  * <p>When the configuration has no token, an admin token is generated once and kept in {@value #GENERATED_TOKEN_FILE}
  * in the data directory (owner-readable only); the token itself is never logged.
@@ -78,6 +80,7 @@ public final class ConcordService implements AutoCloseable {
     private final RecoveryManager.Report firstRecovery;
     private final Path generatedToken;
     private final List<RocketMqResource> rocketmq;
+    private final EmbeddedResources embedded;
     private boolean closed;
 
     /**
@@ -97,7 +100,7 @@ public final class ConcordService implements AutoCloseable {
                            RecoveryManager recovery, AuditLog audit, HealthService health,
                            TransactionService transactions, ServiceMetrics metrics, ApiServer api,
                            RecoveryManager.Report firstRecovery, Path generatedToken,
-                           List<RocketMqResource> rocketmq) {
+                           List<RocketMqResource> rocketmq, EmbeddedResources embedded) {
         this.config = config;
         this.log = log;
         this.coordinator = coordinator;
@@ -110,6 +113,7 @@ public final class ConcordService implements AutoCloseable {
         this.firstRecovery = firstRecovery;
         this.generatedToken = generatedToken;
         this.rocketmq = List.copyOf(rocketmq);
+        this.embedded = embedded;
     }
 
     /**
@@ -118,6 +122,9 @@ public final class ConcordService implements AutoCloseable {
      * @throws StartupException when something the service needs cannot be had (the message says what)
      */
     public static ConcordService start(ServiceConfig config, Options options) throws StartupException {
+        // RocketMQ's jars bring their own logging, which SLF4J's discovery initializes even with no RocketMQ
+        // resource, and which then writes to ${user.home}/logs/rocketmqlogs: send it where Concord wants it.
+        RocketMqLogging.redirectUnlessConfigured(RocketMqLogging.defaultDirectory(), "WARN");
         Path dataDir = config.dataDir();
         try {
             Files.createDirectories(dataDir);
@@ -147,6 +154,16 @@ public final class ConcordService implements AutoCloseable {
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(log);
         try {
+            EmbeddedResources embedded = null;
+            if (config.embeddedResources()) {
+                try {
+                    embedded = EmbeddedResources.start(dataDir);
+                } catch (Exception e) {
+                    throw new StartupException(e.getMessage(), e);
+                }
+                opened.add(0, embedded);
+                config = config.withResources(embedded.database(), embedded.rocketmq());
+            }
             TransactionDirectory directory = new TransactionDirectory(config.transactions().retainFinished(),
                     config.transactions().retainFinishedFor(), options.clock());
             ResourceRegistry registry = new ResourceRegistry();
@@ -201,7 +218,8 @@ public final class ConcordService implements AutoCloseable {
             TransactionService transactions = new TransactionService(coordinator, directory, metrics, options.clock(),
                     messageResources, messageLimits);
             RecoveryAdmin admin = new RecoveryAdmin(coordinator, recovery, log, audit, transactions, options.clock());
-            HealthService health = new HealthService(writer, dataDir.resolve("log"), registry, Duration.ofSeconds(5));
+            HealthService health = new HealthService(writer, dataDir.resolve("log"), registry, Duration.ofSeconds(5),
+                    embedded == null ? List::of : embedded::checks);
             opened.add(0, health);
             ApiServer api;
             try {
@@ -212,7 +230,7 @@ public final class ConcordService implements AutoCloseable {
                         + config.http().port() + ": " + e.getMessage(), e);
             }
             return new ConcordService(config, log, coordinator, recovery, audit, health, transactions, metrics, api,
-                    first, generatedToken, List.copyOf(messageResources.values()));
+                    first, generatedToken, List.copyOf(messageResources.values()), embedded);
         } catch (StartupException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 closeQuietly(c);
@@ -223,27 +241,7 @@ public final class ConcordService implements AutoCloseable {
 
     private static String generatedAdminToken(Path file) throws StartupException {
         try {
-            if (Files.isRegularFile(file)) {
-                String existing = Files.readString(file, StandardCharsets.US_ASCII).trim();
-                if (existing.length() >= 16) {
-                    return existing;
-                }
-            }
-            byte[] random = new byte[32];
-            new SecureRandom().nextBytes(random);
-            String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp);
-            try {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException e) {
-                // Not a POSIX file system: the data directory's own permissions protect the file.
-            }
-            Files.writeString(tmp, token + "\n", StandardCharsets.US_ASCII);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            return token;
+            return GeneratedSecret.readOrCreate(file);
         } catch (IOException e) {
             throw new StartupException("no token is configured and the generated admin token cannot be kept in "
                     + file + ": " + e, e);
@@ -275,6 +273,11 @@ public final class ConcordService implements AutoCloseable {
     /** The file holding the generated admin token, or null when tokens are configured. */
     public Path generatedTokenFile() {
         return generatedToken;
+    }
+
+    /** The embedded broker and database, or null when the configuration does not run them. */
+    public EmbeddedResources embedded() {
+        return embedded;
     }
 
     /** What the recovery pass at start did. */
@@ -335,6 +338,9 @@ public final class ConcordService implements AutoCloseable {
         log.close();
         audit.close();
         health.close();
+        if (embedded != null) {
+            embedded.close();
+        }
         LOG.log(Level.INFO, "CONCORD-3103 coordinator {0} stopped", config.nodeId());
         return new ShutdownReport(unfinished, (System.nanoTime() - began) / 1_000_000);
     }

@@ -12,7 +12,8 @@ import java.util.concurrent.CountDownLatch;
  * <p>Reads the configuration (the YAML file, then {@code CONCORD_*} environment overrides; see
  * {@link ConfigLoader}), starts the {@link ConcordService} and runs until it is stopped (SIGTERM or Ctrl-C), then
  * shuts down gracefully. Without {@code --config} it runs on defaults: data directory {@code data}, port 8080 on
- * 127.0.0.1, no resources, and a generated admin token in {@code data/admin.token}. {@code --check} starts, prints
+ * 127.0.0.1, the embedded RocketMQ broker and Derby database (no resource is configured), and a generated admin
+ * token in {@code data/admin.token}. {@code --check} starts, prints
  * where it listens and stops again. Exit status: 0 after a normal stop, 1 when the service cannot start, 2 for a
  * usage or configuration error.
  */
@@ -65,6 +66,9 @@ public final class Main {
         System.out.println("concord: node " + service.config().nodeId() + " listening on " + service.baseUri()
                 + " with " + service.config().databases().size() + " database resource(s); data in "
                 + service.config().dataDir() + "; recovery at start: " + service.firstRecovery());
+        if (service.embedded() != null) {
+            System.out.println("concord: " + service.embedded().describe());
+        }
         if (service.generatedTokenFile() != null) {
             System.out.println("concord: no token is configured; the admin token is in "
                     + service.generatedTokenFile());

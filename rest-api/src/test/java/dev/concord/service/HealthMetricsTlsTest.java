@@ -82,7 +82,7 @@ class HealthMetricsTlsTest {
                 + "\"${KS_PASSWORD}\"}}\n";
         var config = dev.concord.service.config.ConfigLoader.fromYaml(
                 "nodeId: tls-test\ndataDir: \"" + dir.resolve("data") + "\"\n"
-                        + "tokens: [{name: app, scope: client, token: " + CLIENT + "}]\n" + tls,
+                        + "tokens: [{name: app, scope: client, token: " + CLIENT + "}]\nembedded: off\n" + tls,
                 java.util.Map.of("KS_PASSWORD", "test-pass"));
         try (ServiceFixture f = ServiceFixture.start(config, ConcordService.Options.defaults())) {
             assertTrue(f.service().baseUri().startsWith("https://"), f.service().baseUri());

@@ -113,6 +113,11 @@ class MessageApiTest {
             assertEquals("MESSAGE", tx.path("branches").get(0).path("kind").asText(), tx::toString);
             String gtridHex = tx.path("xid").path("gtrid").asText();
             assertTrue(!gtridHex.isEmpty(), tx::toString);
+            assertEquals(2, tx.path("messages").size(), tx::toString);
+            for (JsonNode m : tx.path("messages")) {
+                assertEquals("REGISTERED", m.path("state").asText(), tx::toString);
+                assertTrue(m.path("messageId").isMissingNode(), "no id before it is sent: " + tx);
+            }
             assertEquals(List.of(), consumer.after(Duration.ofMillis(500)), "nothing before the commit");
 
             Reply c = api.post("/v1/transactions/" + id + "/commit", "", CLIENT);
@@ -132,6 +137,11 @@ class MessageApiTest {
                     .findFirst().orElseThrow();
             assertEquals(List.of(0, 1, 2, 255), toList(binary.getBody()));
             assertEquals(gtridHex, binary.getProperty(TransactionalMessage.PROPERTY_GTRID));
+            JsonNode views = c.json().path("messages");
+            assertEquals(List.of("COMMITTED", "COMMITTED"), List.of(views.path(0).path("state").asText(),
+                    views.path(1).path("state").asText()), c::toString);
+            assertEquals(List.of(text.getMsgId(), binary.getMsgId()), List.of(views.path(0).path("messageId").asText(),
+                    views.path(1).path("messageId").asText()), "the view shows the ids consumers see");
         }
     }
 
@@ -144,6 +154,7 @@ class MessageApiTest {
             assertEquals(201, r.status(), r::toString);
             Reply rb = api.post("/v1/transactions/" + id + "/rollback", "", CLIENT);
             assertEquals(200, rb.status(), rb::toString);
+            assertEquals("ROLLED_BACK", rb.json().path("messages").path(0).path("state").asText(), rb::toString);
             assertEquals(List.of(), consumer.after(Duration.ofSeconds(4)));
         }
     }

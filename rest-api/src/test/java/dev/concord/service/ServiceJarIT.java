@@ -29,7 +29,8 @@ class ServiceJarIT {
         Path config = dir.resolve("concord.yaml");
         Files.writeString(config, "nodeId: " + ServiceFixture.uniqueNodeId("jar") + "\n"
                 + "http: {host: 127.0.0.1, port: 0}\n"
-                + "tokens: [{name: app, scope: client, token: \"${APP_TOKEN}\"}]\n");
+                + "tokens: [{name: app, scope: client, token: \"${APP_TOKEN}\"}]\n"
+                + "embedded: off\n");
         try (ServiceProcess p = ServiceProcess.jar(jar, dir, Map.of("APP_TOKEN", ServiceFixture.CLIENT_TOKEN),
                 "--config", config.toString())) {
             Api api = new Api(p.awaitListening(60));

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.concord.service.testing.Api;
 import dev.concord.service.testing.Api.Reply;
 import dev.concord.service.testing.Participants;
+import dev.concord.service.testing.RocksDbLogs;
 import dev.concord.service.testing.ServiceFixture;
 import dev.concord.service.testing.ServiceProcess;
 import dev.concord.service.testing.TestDatabases;
@@ -50,13 +51,21 @@ class ServiceProcessTest {
     }
 
     @Test
-    void withoutConfigurationItRunsOnDefaultsWithAGeneratedAdminToken() throws Exception {
+    void withoutConfigurationItRunsOnDefaultsWithAGeneratedAdminTokenAndTheEmbeddedResources() throws Exception {
         try (ServiceProcess p = ServiceProcess.main(dir, Map.of("CONCORD_HTTP_PORT", "0"))) {
-            Api api = new Api(p.awaitListening(60));
+            Api api = new Api(p.awaitListening(120));
+            Reply ready = api.get("/health/ready", null);
+            assertEquals(200, ready.status(), ready::toString);
+            assertTrue(ready.body().contains("{\"name\":\"embedded:rocketmq\",\"status\":\"UP\"}"), ready::toString);
+            assertTrue(ready.body().contains("{\"name\":\"embedded:derby\",\"status\":\"UP\"}"), ready::toString);
+            assertTrue(Files.isDirectory(dir.resolve("data").resolve("embedded").resolve("rocketmq")),
+                    "the broker's store is under the data directory");
             Path tokenFile = dir.resolve("data").resolve("admin.token");
             assertTrue(p.output().contains("the admin token is in data/admin.token"), p::output);
             String token = Files.readString(tokenFile).trim();
             assertFalse(p.output().contains(token), "the token itself is never printed");
+            String derbyPassword = Files.readString(dir.resolve("data/embedded/derby.password")).trim();
+            assertFalse(p.output().contains(derbyPassword), "nor is the embedded database's password");
             assertEquals(201, api.post("/v1/transactions", "{}", token).status());
             assertEquals(200, api.get("/v1/admin/in-doubt", token).status(), "the generated token is an admin");
             try (var logFiles = Files.list(dir.resolve("data").resolve("log"))) {
@@ -66,6 +75,8 @@ class ServiceProcessTest {
             p.terminate();
             assertEquals(143, p.awaitExit(60), p::output);
             assertTrue(p.output().contains("concord: stopped"), p::output);
+        } finally {
+            RocksDbLogs.deleteFor(dir.resolve("data/embedded/rocketmq"));
         }
     }
 

@@ -51,6 +51,7 @@ import java.util.regex.Pattern;
  *   tls: {keystore: server.p12, keystorePassword: "${KEYSTORE_PASSWORD}", keystoreType: PKCS12}
  * transactions: {defaultTimeout: 60s, maxTimeout: 1h, retainFinished: 10000, retainFinishedFor: 1h}
  * outcomes: {retention: 10m, maxCommits: 200000}   # how long "did T commit?" is answerable
+ * embedded: auto                    # auto | on | off: embedded Derby + RocketMQ (auto: when no resource is configured)
  * recovery: {interval: 30s}
  * shutdown: {grace: 30s}
  * tokens:
@@ -89,7 +90,8 @@ import java.util.regex.Pattern;
  * {@code CONCORD_HTTP_PORT}, {@code CONCORD_HTTP_MAX_BODY_BYTES}, {@code CONCORD_TLS_KEYSTORE},
  * {@code CONCORD_TLS_KEYSTORE_PASSWORD}, {@code CONCORD_TLS_KEYSTORE_TYPE}, {@code CONCORD_TX_DEFAULT_TIMEOUT},
  * {@code CONCORD_TX_MAX_TIMEOUT}, {@code CONCORD_TX_RETAIN_FINISHED}, {@code CONCORD_TX_RETAIN_FINISHED_FOR},
- * {@code CONCORD_OUTCOME_RETENTION}, {@code CONCORD_RECOVERY_INTERVAL}, {@code CONCORD_SHUTDOWN_GRACE}; and {@code CONCORD_CLIENT_TOKEN} /
+ * {@code CONCORD_OUTCOME_RETENTION}, {@code CONCORD_RECOVERY_INTERVAL}, {@code CONCORD_SHUTDOWN_GRACE},
+ * {@code CONCORD_EMBEDDED}; and {@code CONCORD_CLIENT_TOKEN} /
  * {@code CONCORD_ADMIN_TOKEN}, which add a token named {@code env-client} / {@code env-admin}.
  */
 public final class ConfigLoader {
@@ -124,6 +126,7 @@ public final class ConfigLoader {
         OVERRIDES.put("CONCORD_OUTCOME_RETENTION", "outcomes.retention");
         OVERRIDES.put("CONCORD_RECOVERY_INTERVAL", "recovery.interval");
         OVERRIDES.put("CONCORD_SHUTDOWN_GRACE", "shutdown.grace");
+        OVERRIDES.put("CONCORD_EMBEDDED", "embedded");
     }
 
     private final Map<String, String> env;
@@ -162,7 +165,7 @@ public final class ConfigLoader {
         applyOverrides(root);
         Node top = new Node(root, "", this);
         top.allowOnly("nodeId", "dataDir", "http", "transactions", "outcomes", "recovery", "shutdown", "tokens",
-                "resources");
+                "resources", "embedded");
 
         String nodeId = top.string("nodeId", "concord-1");
         try {
@@ -225,11 +228,36 @@ public final class ConfigLoader {
             }
         }
 
+        ServiceConfig.Embedded embedded = readEmbedded(top);
+        boolean embeddedResources = embedded == ServiceConfig.Embedded.ON
+                || (embedded == ServiceConfig.Embedded.AUTO && databases.isEmpty() && rocketmq.isEmpty());
+        if (embeddedResources) {
+            for (String name : List.of(ServiceConfig.EMBEDDED_DATABASE, ServiceConfig.EMBEDDED_ROCKETMQ)) {
+                boolean taken = databases.stream().anyMatch(d -> d.name().equals(name))
+                        || rocketmq.stream().anyMatch(m -> m.resource().name().equals(name));
+                if (taken) {
+                    throw top.problem("embedded", "the embedded resources are named '"
+                            + ServiceConfig.EMBEDDED_DATABASE + "' and '" + ServiceConfig.EMBEDDED_ROCKETMQ
+                            + "'; a configured resource is already named '" + name + "'");
+                }
+            }
+        }
+
         return new ServiceConfig(nodeId, dataDir,
                 new ServiceConfig.Http(host, port, maxBody, tls),
                 new ServiceConfig.Transactions(defaultTimeout, maxTimeout, retainFinished, retainFor),
                 new ServiceConfig.Outcomes(outcomeRetention, maxCommits), recoveryInterval, grace, tokens, databases,
-                rocketmq);
+                rocketmq, embedded, embeddedResources);
+    }
+
+    private static ServiceConfig.Embedded readEmbedded(Node top) throws ConfigException {
+        String value = top.string("embedded", "auto").trim().toLowerCase(Locale.ROOT);
+        return switch (value) {
+            case "auto" -> ServiceConfig.Embedded.AUTO;
+            case "on", "true" -> ServiceConfig.Embedded.ON;
+            case "off", "false" -> ServiceConfig.Embedded.OFF;
+            default -> throw top.problem("embedded", "must be auto, on or off, got '" + value + "'");
+        };
     }
 
     private ObjectNode parse(String text, String source) throws ConfigException {

@@ -5,6 +5,7 @@ import dev.concord.xa.rocketmq.RocketMqResourceConfig;
 import dev.concord.xa.jdbc.JdbcResourceConfig;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,6 +14,23 @@ import java.util.Optional;
  * values, passwords) are never part of {@link #toString()}.
  */
 public final class ServiceConfig {
+    /** The name of the embedded database resource. */
+    public static final String EMBEDDED_DATABASE = "derby";
+    /** The name of the embedded RocketMQ resource. */
+    public static final String EMBEDDED_ROCKETMQ = "rocketmq";
+
+    /**
+     * Whether the service runs an embedded database and RocketMQ broker of its own ({@code embedded}).
+     */
+    public enum Embedded {
+        /** Only when no resource is configured (the default). */
+        AUTO,
+        /** Always, besides the configured resources. */
+        ON,
+        /** Never. */
+        OFF
+    }
+
     private final String nodeId;
     private final Path dataDir;
     private final Http http;
@@ -23,10 +41,13 @@ public final class ServiceConfig {
     private final List<Token> tokens;
     private final List<JdbcResourceConfig> databases;
     private final List<RocketMq> rocketmq;
+    private final Embedded embedded;
+    private final boolean embeddedResources;
 
     ServiceConfig(String nodeId, Path dataDir, Http http, Transactions transactions, Outcomes outcomes,
                   Duration recoveryInterval, Duration shutdownGrace, List<Token> tokens,
-                  List<JdbcResourceConfig> databases, List<RocketMq> rocketmq) {
+                  List<JdbcResourceConfig> databases, List<RocketMq> rocketmq, Embedded embedded,
+                  boolean embeddedResources) {
         this.nodeId = nodeId;
         this.dataDir = dataDir;
         this.http = http;
@@ -37,6 +58,8 @@ public final class ServiceConfig {
         this.tokens = List.copyOf(tokens);
         this.databases = List.copyOf(databases);
         this.rocketmq = List.copyOf(rocketmq);
+        this.embedded = embedded;
+        this.embeddedResources = embeddedResources;
     }
 
     /** The node id written into every gtrid ({@code nodeId}); recovery touches only this node's XIDs. */
@@ -89,17 +112,41 @@ public final class ServiceConfig {
         return rocketmq;
     }
 
+    /** The {@code embedded} setting as configured. */
+    public Embedded embedded() {
+        return embedded;
+    }
+
+    /**
+     * Whether the service starts its embedded database and broker: {@code embedded: on}, or {@code auto} with no
+     * resource configured.
+     */
+    public boolean embeddedResources() {
+        return embeddedResources;
+    }
+
     /** The same configuration with other tokens (used when the service generates its own admin token). */
     public ServiceConfig withTokens(List<Token> newTokens) {
         return new ServiceConfig(nodeId, dataDir, http, transactions, outcomes, recoveryInterval, shutdownGrace,
-                newTokens, databases, rocketmq);
+                newTokens, databases, rocketmq, embedded, embeddedResources);
+    }
+
+    /** The same configuration with one more database and RocketMQ resource (the embedded ones). */
+    public ServiceConfig withResources(JdbcResourceConfig database, RocketMq broker) {
+        List<JdbcResourceConfig> dbs = new ArrayList<>(databases);
+        dbs.add(database);
+        List<RocketMq> mqs = new ArrayList<>(rocketmq);
+        mqs.add(broker);
+        return new ServiceConfig(nodeId, dataDir, http, transactions, outcomes, recoveryInterval, shutdownGrace,
+                tokens, dbs, mqs, embedded, embeddedResources);
     }
 
     @Override
     public String toString() {
         return "ServiceConfig[nodeId=" + nodeId + ", dataDir=" + dataDir + ", http=" + http + ", transactions="
                 + transactions + ", outcomes=" + outcomes + ", recoveryInterval=" + recoveryInterval + ", shutdownGrace=" + shutdownGrace
-                + ", tokens=" + tokens + ", databases=" + databases + ", rocketmq=" + rocketmq + "]";
+                + ", tokens=" + tokens + ", databases=" + databases + ", rocketmq=" + rocketmq + ", embedded=" + embedded
+                + "]";
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * Liveness and readiness. Live: the process answers. Ready: not shutting down, the transaction log has had no
@@ -30,7 +31,7 @@ public final class HealthService implements AutoCloseable {
     /**
      * One check.
      *
-     * @param name   {@code log}, {@code shutdown} or {@code resource:<name>}
+     * @param name   {@code log}, {@code shutdown}, {@code resource:<name>} or {@code embedded:<server>}
      * @param status UP or DOWN
      * @param detail why it is down, or null
      */
@@ -50,6 +51,7 @@ public final class HealthService implements AutoCloseable {
     private final Path logDirectory;
     private final ResourceRegistry registry;
     private final Duration resourceTimeout;
+    private final Supplier<List<Check>> extraChecks;
     private final ExecutorService checks = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "concord-health-check");
         t.setDaemon(true);
@@ -59,10 +61,21 @@ public final class HealthService implements AutoCloseable {
 
     public HealthService(MonitoredLogWriter logWriter, Path logDirectory, ResourceRegistry registry,
                          Duration resourceTimeout) {
+        this(logWriter, logDirectory, registry, resourceTimeout, List::of);
+    }
+
+    /**
+     * A health service with more readiness checks (the embedded servers').
+     *
+     * @param extraChecks made at every readiness query, after the log and resource checks
+     */
+    public HealthService(MonitoredLogWriter logWriter, Path logDirectory, ResourceRegistry registry,
+                         Duration resourceTimeout, Supplier<List<Check>> extraChecks) {
         this.logWriter = logWriter;
         this.logDirectory = logDirectory;
         this.registry = registry;
         this.resourceTimeout = resourceTimeout;
+        this.extraChecks = extraChecks;
     }
 
     /** Marks the service as shutting down: readiness answers DOWN from now on. */
@@ -114,6 +127,7 @@ public final class HealthService implements AutoCloseable {
                 out.add(new Check(name, Status.DOWN, "interrupted"));
             }
         }
+        out.addAll(extraChecks.get());
         boolean up = out.stream().allMatch(c -> c.status() == Status.UP);
         return new Report(up ? Status.UP : Status.DOWN, out);
     }

@@ -391,15 +391,25 @@ public final class TransactionService {
     public TransactionView view(TransactionDirectory.Entry e) {
         GlobalTransaction tx = e.tx();
         TxState state = tx.state();
+        List<Branch> sorted = new ArrayList<>(tx.branches());
+        sorted.sort(Comparator.comparingInt(b -> b.xid().branch()));
         List<BranchView> branches = new ArrayList<>();
-        for (Branch b : tx.branches()) {
+        List<MessageView> messages = new ArrayList<>();
+        for (Branch b : sorted) {
             branches.add(BranchView.of(b));
+            if (b.xaResource() instanceof RocketMqXAResource xa) {
+                List<RocketMqXAResource.MessageStatus> status = xa.messageStatus(b.xid());
+                for (int i = 0; i < status.size(); i++) {
+                    RocketMqXAResource.MessageStatus m = status.get(i);
+                    messages.add(new MessageView(b.resourceName(), b.xid().branch(), i, m.topic(), m.messageId(),
+                            m.state()));
+                }
+            }
         }
-        branches.sort(Comparator.comparingInt(BranchView::branch));
         return new TransactionView(tx.gtrid().toString(), state, tx.isTimedOut(), tx.timeout().toSeconds(),
                 Instant.ofEpochMilli(tx.gtrid().beginMillis()).toString(),
                 e.finishedAtMillis() == null ? null : Instant.ofEpochMilli(e.finishedAtMillis()).toString(),
-                XidView.of(tx.gtrid()), branches);
+                XidView.of(tx.gtrid()), branches, messages);
     }
 
     /** Parses a transaction id, or fails with 400 naming {@code field}. */

@@ -25,7 +25,10 @@ public final class ServiceFixture implements AutoCloseable {
         return prefix + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     }
 
-    /** The configuration: data in {@code dir}, port 0, two tokens, plus {@code extraYaml} (top-level keys). */
+    /**
+     * The configuration: data in {@code dir}, port 0, two tokens, no embedded resources, plus {@code extraYaml}
+     * (top-level keys).
+     */
     public static ServiceConfig config(Path dir, String nodeId, String extraYaml) throws Exception {
         String yaml = "nodeId: " + nodeId + "\n"
                 + "dataDir: \"" + dir.resolve("data") + "\"\n"
@@ -35,6 +38,10 @@ public final class ServiceFixture implements AutoCloseable {
                 + extraYaml;
         if (!yaml.contains("http:")) {
             yaml += "\nhttp: {host: 127.0.0.1, port: 0}\n";
+        }
+        if (!yaml.contains("embedded:")) {
+            // The embedded broker and database are tested on their own (EmbeddedDefaultTest).
+            yaml += "\nembedded: off\n";
         }
         return ConfigLoader.fromYaml(yaml, Map.of());
     }

@@ -41,7 +41,8 @@ import org.apache.rocketmq.store.config.MessageStoreConfig;
  * A RocketMQ name server and one broker running inside this JVM, for tests and for trying Concord out.
  *
  * <p>What it is: the RocketMQ 5.5.0 {@code NamesrvController} and {@code BrokerController} from Maven Central,
- * listening on 127.0.0.1 on free ports chosen at the first start and kept across restarts, with a store in a
+ * listening on 127.0.0.1 on free ports chosen at the first start and kept across restarts (or on fixed ones,
+ * {@link Builder#ports}), with a store in a
  * temporary directory (or one the caller names) and small store files (16 MiB commit-log files instead of 1 GiB,
  * about 40 MB on disk). {@link #stop()} and {@link #start()} restart it on the same ports and the same store, so
  * half messages and committed messages survive a restart (a graceful one: the store is flushed on stop).
@@ -96,9 +97,9 @@ public final class EmbeddedRocketMq implements AutoCloseable {
             this.storeDir = Files.createDirectories(b.storeDir.toAbsolutePath());
             this.ownsStoreDir = false;
         }
-        this.namesrvPort = freePort();
-        this.brokerPort = freeBrokerPort();
-        this.haPort = freePort();
+        this.namesrvPort = b.namesrvPort != 0 ? b.namesrvPort : freePort();
+        this.brokerPort = b.brokerPort != 0 ? b.brokerPort : freeBrokerPort();
+        this.haPort = b.haPort != 0 ? b.haPort : freePort();
         this.topics.putAll(b.topics);
     }
 
@@ -115,6 +116,21 @@ public final class EmbeddedRocketMq implements AutoCloseable {
     /** The broker's address, {@code 127.0.0.1:port}. */
     public String brokerAddress() {
         return LOOPBACK + ":" + brokerPort;
+    }
+
+    /** The name server's port. */
+    public int namesrvPort() {
+        return namesrvPort;
+    }
+
+    /** The broker's port (it also listens on this port minus 2). */
+    public int brokerPort() {
+        return brokerPort;
+    }
+
+    /** The broker's HA port. */
+    public int haPort() {
+        return haPort;
     }
 
     public String brokerName() {
@@ -520,6 +536,9 @@ public final class EmbeddedRocketMq implements AutoCloseable {
         private Duration transactionOpBatchInterval = Duration.ofMillis(200);
         private Path logDir = Path.of(System.getProperty("java.io.tmpdir"), "concord-rocketmq-logs");
         private String logLevel = "WARN";
+        private int namesrvPort;
+        private int brokerPort;
+        private int haPort;
         private final Map<String, Integer> topics = new LinkedHashMap<>();
         private final Map<String, String> extra = new LinkedHashMap<>();
 
@@ -539,6 +558,9 @@ public final class EmbeddedRocketMq implements AutoCloseable {
             b.transactionOpBatchInterval = transactionOpBatchInterval;
             b.logDir = logDir;
             b.logLevel = logLevel;
+            b.namesrvPort = namesrvPort;
+            b.brokerPort = brokerPort;
+            b.haPort = haPort;
             b.topics.putAll(topics);
             b.extra.putAll(extra);
             return b;
@@ -623,6 +645,18 @@ public final class EmbeddedRocketMq implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Fixed ports instead of free ones chosen at {@link #build()}: a process that restarts its broker on the same
+         * store (and wants its clients to find it again) passes the ports of the first run. 0 chooses a free port.
+         * The broker also listens on {@code brokerPort - 2}.
+         */
+        public Builder ports(int namesrvPort, int brokerPort, int haPort) {
+            this.namesrvPort = namesrvPort;
+            this.brokerPort = brokerPort;
+            this.haPort = haPort;
+            return this;
+        }
+
         /** RocketMQ's log level when Concord configures it: WARN by default. */
         public Builder logLevel(String v) {
             this.logLevel = v;
@@ -643,6 +677,9 @@ public final class EmbeddedRocketMq implements AutoCloseable {
                 throw new IllegalArgumentException("clusterName must be 1 to 64 characters of [a-zA-Z0-9_-], got: " + clusterName);
             }
             Objects.requireNonNull(flushDiskType, "flushDiskType");
+            requirePort("namesrvPort", namesrvPort, 0);
+            requirePort("brokerPort", brokerPort, 1026);
+            requirePort("haPort", haPort, 0);
             requirePositive("transactionTimeout", transactionTimeout);
             requirePositive("transactionCheckInterval", transactionCheckInterval);
             requirePositive("transactionOpBatchInterval", transactionOpBatchInterval);
@@ -675,6 +712,13 @@ public final class EmbeddedRocketMq implements AutoCloseable {
         /** Builds and starts. */
         public EmbeddedRocketMq start() {
             return build().start();
+        }
+
+        private static void requirePort(String setting, int port, int min) {
+            if (port != 0 && (port < min || port > 65535)) {
+                throw new IllegalArgumentException(setting + " must be 0 (a free port) or " + Math.max(1, min)
+                        + " to 65535, got " + port);
+            }
         }
 
         private static void requirePositive(String setting, Duration d) {

@@ -43,6 +43,33 @@ public final class RocketMqXAResource implements NamedXAResource {
 
     private enum Phase { ACTIVE, SUSPENDED, IDLE, ROLLBACK_ONLY, PREPARED }
 
+    /** What became of a registered message. */
+    public enum MessageState {
+        /** Registered; not sent yet. */
+        REGISTERED,
+        /** Stored on the broker as a half message, invisible to consumers until committed. */
+        PREPARED,
+        /** Committed (END acknowledged): delivered to the topic's consumers. */
+        COMMITTED,
+        /** Rolled back, or never sent: never delivered. */
+        ROLLED_BACK,
+        /** Commit failed for good: the broker no longer had the half message (heuristic; never delivered). */
+        MISSING
+    }
+
+    /**
+     * One message of a branch as this XAResource knows it.
+     *
+     * @param topic     the topic
+     * @param messageId the broker's message id (the id consumers see), null until it is sent
+     * @param state     what became of it
+     */
+    public record MessageStatus(String topic, String messageId, MessageState state) {
+    }
+
+    /** Most finished branches whose message status is remembered (an XAResource normally serves one branch). */
+    private static final int FINISHED_MEMORY = 64;
+
     /** One branch this XAResource knows. */
     private static final class BranchState {
         final String gtridHex;
@@ -51,6 +78,8 @@ public final class RocketMqXAResource implements NamedXAResource {
         Phase phase;
         String producerGroup;
         List<HalfMessage> halves = List.of();
+        /** Half messages (by {@link HalfMessage#key()}) whose END was acknowledged or found missing. */
+        final Map<String, MessageState> ended = new LinkedHashMap<>();
 
         BranchState(String gtridHex, String branch, Phase phase) {
             this.gtridHex = gtridHex;
@@ -61,6 +90,12 @@ public final class RocketMqXAResource implements NamedXAResource {
 
     private final RocketMqResource resource;
     private final Map<String, BranchState> branches = new LinkedHashMap<>();
+    private final Map<String, List<MessageStatus>> finished = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, List<MessageStatus>> eldest) {
+            return size() > FINISHED_MEMORY;
+        }
+    };
 
     RocketMqXAResource(RocketMqResource resource) {
         this.resource = resource;
@@ -98,6 +133,42 @@ public final class RocketMqXAResource implements NamedXAResource {
     public synchronized List<TransactionalMessage> messages(Xid xid) {
         BranchState b = branches.get(key(xid));
         return b == null ? List.of() : List.copyOf(b.messages);
+    }
+
+    /**
+     * What became of each message of a branch, in registration order: while the branch is known, and after this
+     * XAResource committed or rolled it back (an empty list for a branch it never knew).
+     */
+    public synchronized List<MessageStatus> messageStatus(Xid xid) {
+        String k = key(xid);
+        BranchState b = branches.get(k);
+        if (b == null) {
+            return finished.getOrDefault(k, List.of());
+        }
+        return statusOf(b, null);
+    }
+
+    /** The status of every message of a branch; {@code outcome} overrides the state of messages not ended. */
+    private static List<MessageStatus> statusOf(BranchState b, MessageState outcome) {
+        List<MessageStatus> out = new ArrayList<>(b.messages.size());
+        for (int i = 0; i < b.messages.size(); i++) {
+            HalfMessage h = i < b.halves.size() ? b.halves.get(i) : null;
+            MessageState state = h == null ? MessageState.REGISTERED : b.ended.getOrDefault(h.key(),
+                    MessageState.PREPARED);
+            if (outcome != null && (state == MessageState.REGISTERED || state == MessageState.PREPARED)) {
+                state = outcome;
+            }
+            out.add(new MessageStatus(b.messages.get(i).topic(), h == null ? null : h.msgId(), state));
+        }
+        return List.copyOf(out);
+    }
+
+    /** Forgets a branch, remembering what became of its messages. */
+    private void finish(String k, BranchState b, MessageState outcome) {
+        branches.remove(k);
+        if (!b.messages.isEmpty()) {
+            finished.put(k, statusOf(b, outcome));
+        }
     }
 
     @Override
@@ -163,7 +234,7 @@ public final class RocketMqXAResource implements NamedXAResource {
     public synchronized int prepare(Xid xid) throws XAException {
         BranchState b = known(xid);
         if (b.phase == Phase.ROLLBACK_ONLY) {
-            branches.remove(key(xid));
+            finish(key(xid), b, MessageState.ROLLED_BACK);
             throw RocketMqResource.xa(XAException.XA_RBROLLBACK, "branch " + key(xid) + " was ended with TMFAIL");
         }
         if (b.phase != Phase.IDLE) {
@@ -176,7 +247,7 @@ public final class RocketMqXAResource implements NamedXAResource {
         try {
             b.halves = List.copyOf(resource.sendHalves(b.messages, b.gtridHex, b.branch));
         } catch (XAException e) {
-            branches.remove(key(xid));
+            finish(key(xid), b, MessageState.ROLLED_BACK);
             throw e;
         }
         b.producerGroup = resource.config().producerGroup();
@@ -229,7 +300,7 @@ public final class RocketMqXAResource implements NamedXAResource {
             throw RocketMqResource.xa(XAException.XAER_RMFAIL, "commit of branch " + key(xid) + " on resource '"
                     + resourceName() + "' is unfinished: " + o.details);
         }
-        branches.remove(key(xid));
+        finish(key(xid), b, null);
         if (o.definitiveFailures > 0) {
             throw heuristicCommitFailure(xid, o);
         }
@@ -238,7 +309,7 @@ public final class RocketMqXAResource implements NamedXAResource {
     private void commitOnePhase(Xid xid, BranchState b) throws XAException {
         String k = key(xid);
         if (b.phase == Phase.ROLLBACK_ONLY) {
-            branches.remove(k);
+            finish(k, b, MessageState.ROLLED_BACK);
             throw RocketMqResource.xa(XAException.XA_RBROLLBACK, "branch " + k + " was ended with TMFAIL");
         }
         if (b.phase != Phase.IDLE) {
@@ -251,7 +322,7 @@ public final class RocketMqXAResource implements NamedXAResource {
         try {
             b.halves = List.copyOf(resource.sendHalves(b.messages, b.gtridHex, b.branch));
         } catch (XAException e) {
-            branches.remove(k);
+            finish(k, b, MessageState.ROLLED_BACK);
             throw e;
         }
         b.producerGroup = resource.config().producerGroup();
@@ -261,7 +332,7 @@ public final class RocketMqXAResource implements NamedXAResource {
             pause(100L * attempt);
             o = endAll(b, true);
         }
-        branches.remove(k);
+        finish(k, b, null);
         if (o.transientFailures > 0) {
             throw RocketMqResource.xa(XAException.XA_HEURHAZ, "one-phase commit of branch " + k + " on resource '"
                     + resourceName() + "': END not acknowledged after " + ONE_PHASE_END_ATTEMPTS + " tries; the "
@@ -285,7 +356,7 @@ public final class RocketMqXAResource implements NamedXAResource {
         BranchState b = known(xid);
         if (b.phase != Phase.PREPARED) {
             // Nothing was sent: the registered messages are just dropped.
-            branches.remove(key(xid));
+            finish(key(xid), b, MessageState.ROLLED_BACK);
             return;
         }
         EndRound o = endAll(b, false);
@@ -298,7 +369,7 @@ public final class RocketMqXAResource implements NamedXAResource {
                     + "not found as recorded, nothing left to roll back: {3}", key(xid), resourceName(),
                     o.definitiveFailures, o.details);
         }
-        branches.remove(key(xid));
+        finish(key(xid), b, MessageState.ROLLED_BACK);
     }
 
     /** What one round of END requests over a branch achieved. */
@@ -314,13 +385,18 @@ public final class RocketMqXAResource implements NamedXAResource {
         EndRound o = new EndRound();
         o.total = b.halves.size();
         for (HalfMessage h : b.halves) {
+            MessageState done = commit ? MessageState.COMMITTED : MessageState.ROLLED_BACK;
             if (resource.wasAcknowledged(h)) {
                 o.ended++;
+                b.ended.put(h.key(), done);
                 continue;
             }
             RocketMqResource.EndResult r = resource.end(b.producerGroup, h, commit);
             switch (r.status()) {
-                case ACKNOWLEDGED -> o.ended++;
+                case ACKNOWLEDGED -> {
+                    o.ended++;
+                    b.ended.put(h.key(), done);
+                }
                 case TRANSIENT -> {
                     o.transientFailures++;
                     o.details.add(r.detail());
@@ -328,6 +404,7 @@ public final class RocketMqXAResource implements NamedXAResource {
                 case MISSING, REFUSED -> {
                     o.definitiveFailures++;
                     o.details.add(r.detail());
+                    b.ended.put(h.key(), commit ? MessageState.MISSING : MessageState.ROLLED_BACK);
                 }
                 default -> throw new IllegalStateException("unexpected END status " + r.status());
             }
