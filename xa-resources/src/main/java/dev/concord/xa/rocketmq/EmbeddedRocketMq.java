@@ -41,9 +41,9 @@ import org.apache.rocketmq.store.config.MessageStoreConfig;
  * A RocketMQ name server and one broker running inside this JVM, for tests and for trying Concord out.
  *
  * <p>What it is: the RocketMQ 5.5.0 {@code NamesrvController} and {@code BrokerController} from Maven Central,
- * listening on 127.0.0.1 on free ports chosen at the first start and kept across restarts, with a store in a
- * temporary directory (or one the caller names) and small store files (16 MiB commit-log files instead of 1 GiB,
- * about 40 MB on disk). {@link #stop()} and {@link #start()} restart it on the same ports and the same store, so
+ * listening on 127.0.0.1 on free ports chosen when built (or fixed ones, {@link Builder#ports}) and kept across
+ * restarts, with a store in a temporary directory (or one the caller names) and small store files (16 MiB
+ * commit-log files instead of 1 GiB, about 40 MB on disk). {@link #stop()} and {@link #start()} restart it on the same ports and the same store, so
  * half messages and committed messages survive a restart (a graceful one: the store is flushed on stop).
  *
  * <p>Limits (production points Concord at a real RocketMQ cluster instead):
@@ -96,8 +96,8 @@ public final class EmbeddedRocketMq implements AutoCloseable {
             this.storeDir = Files.createDirectories(b.storeDir.toAbsolutePath());
             this.ownsStoreDir = false;
         }
-        this.namesrvPort = freePort();
-        this.brokerPort = freeBrokerPort();
+        this.namesrvPort = b.namesrvPort != 0 ? b.namesrvPort : freePort();
+        this.brokerPort = b.brokerPort != 0 ? b.brokerPort : freeBrokerPort();
         this.haPort = freePort();
         this.topics.putAll(b.topics);
     }
@@ -510,6 +510,8 @@ public final class EmbeddedRocketMq implements AutoCloseable {
      */
     public static final class Builder {
         private Path storeDir;
+        private int namesrvPort;
+        private int brokerPort;
         private String brokerName = "concord-broker";
         private String clusterName = "ConcordCluster";
         private FlushDiskType flushDiskType = FlushDiskType.SYNC_FLUSH;
@@ -529,6 +531,8 @@ public final class EmbeddedRocketMq implements AutoCloseable {
         private Builder copy() {
             Builder b = new Builder();
             b.storeDir = storeDir;
+            b.namesrvPort = namesrvPort;
+            b.brokerPort = brokerPort;
             b.brokerName = brokerName;
             b.clusterName = clusterName;
             b.flushDiskType = flushDiskType;
@@ -547,6 +551,16 @@ public final class EmbeddedRocketMq implements AutoCloseable {
         /** The store directory; created when missing and never deleted. Default: a new temporary directory. */
         public Builder storeDir(Path v) {
             this.storeDir = v;
+            return this;
+        }
+
+        /**
+         * Fixed ports for the name server and the broker (which also listens on {@code brokerPort - 2}), so that
+         * another process can start a broker on the same store and addresses; 0 (the default) chooses a free one.
+         */
+        public Builder ports(int namesrvPort, int brokerPort) {
+            this.namesrvPort = namesrvPort;
+            this.brokerPort = brokerPort;
             return this;
         }
 
@@ -643,6 +657,17 @@ public final class EmbeddedRocketMq implements AutoCloseable {
                 throw new IllegalArgumentException("clusterName must be 1 to 64 characters of [a-zA-Z0-9_-], got: " + clusterName);
             }
             Objects.requireNonNull(flushDiskType, "flushDiskType");
+            if (namesrvPort != 0 && (namesrvPort < 1024 || namesrvPort > 65535)) {
+                throw new IllegalArgumentException("namesrvPort must be 0 or 1024 to 65535, got " + namesrvPort);
+            }
+            if (brokerPort != 0 && (brokerPort < 1026 || brokerPort > 65535)) {
+                throw new IllegalArgumentException("brokerPort must be 0 or 1026 to 65535 (the broker also listens "
+                        + "on brokerPort - 2), got " + brokerPort);
+            }
+            if (namesrvPort != 0 && (namesrvPort == brokerPort || namesrvPort == brokerPort - 2)) {
+                throw new IllegalArgumentException("namesrvPort " + namesrvPort + " collides with brokerPort "
+                        + brokerPort + " or brokerPort - 2");
+            }
             requirePositive("transactionTimeout", transactionTimeout);
             requirePositive("transactionCheckInterval", transactionCheckInterval);
             requirePositive("transactionOpBatchInterval", transactionOpBatchInterval);
