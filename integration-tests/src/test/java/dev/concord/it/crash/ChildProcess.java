@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -20,6 +21,10 @@ import java.util.function.Predicate;
 public final class ChildProcess implements AutoCloseable {
     /** System properties with this prefix (database settings of the tests) are passed on to every child. */
     public static final String TEST_SETTINGS_PREFIX = "concord.test.";
+    /** The line a child prints when its run ends normally. */
+    public static final String DONE = "done";
+
+    private static final boolean LINUX = System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux");
 
     private final List<String> command;
     private final String mainClass;
@@ -147,6 +152,24 @@ public final class ChildProcess implements AutoCloseable {
             throw new AssertionError("the child's output did not end within 10 s of its death" + describe());
         }
         return process.exitValue();
+    }
+
+    /**
+     * Kills the child with SIGKILL and asserts that it died of it — exit status 137 (128 + 9) on Linux, anything
+     * but 0 elsewhere — before it printed {@value #DONE}.
+     */
+    public void killMidRun() throws InterruptedException {
+        int status = kill();
+        if (LINUX) {
+            if (status != 128 + 9) {
+                throw new AssertionError("the child must die of SIGKILL (137), exited " + status + describe());
+            }
+        } else if (status == 0) {
+            throw new AssertionError("the child must not exit normally" + describe());
+        }
+        if (stdout().contains(DONE)) {
+            throw new AssertionError("the child must not have finished its run" + describe());
+        }
     }
 
     /** Waits for the child to exit on its own; kills it and fails when it does not in time. */

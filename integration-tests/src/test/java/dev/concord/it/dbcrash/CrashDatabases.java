@@ -15,7 +15,7 @@ import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
 
 /**
- * The two test databases as Concord JDBC XA resources, shared by {@link DbCrashChild} and the test that kills it.
+ * The two test databases as Concord JDBC XA resources, shared by {@link DbCrashChild} and the tests that kill it.
  *
  * <p>Settings are read like the XA conformance tests' {@code XaTestDatabases} (which lives in the xa-resources test
  * sources, not on this class path): system property {@code concord.test.<key>}, else environment variable
@@ -23,23 +23,23 @@ import javax.transaction.xa.Xid;
  * prepares — MariaDB on 127.0.0.1:3306 and PostgreSQL on 127.0.0.1:5432, database, user and password
  * {@code concord}. The test hands the {@code concord.test.*} system properties on to its children.
  */
-final class CrashDatabases {
-    static final String MARIADB = "mariadb";
-    static final String POSTGRES = "postgres";
+public final class CrashDatabases {
+    public static final String MARIADB = "mariadb";
+    public static final String POSTGRES = "postgres";
     /** Prefix of the system properties that carry the settings. */
-    static final String PROPERTY_PREFIX = "concord.test.";
+    private static final String PROPERTY_PREFIX = "concord.test.";
 
     private CrashDatabases() {
     }
 
     /** MariaDB through mysql-connector-j. */
-    static JdbcXaResource mariaDb() {
+    public static JdbcXaResource mariaDb() {
         return new JdbcXaResource(config(MARIADB, JdbcResourceConfig.Type.MYSQL, "mariadb",
                 "jdbc:mysql://127.0.0.1:3306/concord"));
     }
 
     /** PostgreSQL through pgjdbc. */
-    static JdbcXaResource postgres() {
+    public static JdbcXaResource postgres() {
         return new JdbcXaResource(config(POSTGRES, JdbcResourceConfig.Type.POSTGRESQL, "postgresql",
                 "jdbc:postgresql://127.0.0.1:5432/concord"));
     }
@@ -57,7 +57,7 @@ final class CrashDatabases {
                 .build();
     }
 
-    static String setting(String key, String defaultValue) {
+    public static String setting(String key, String defaultValue) {
         String v = System.getProperty(PROPERTY_PREFIX + key);
         if (v == null || v.isBlank()) {
             v = System.getenv("CONCORD_TEST_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
@@ -66,7 +66,7 @@ final class CrashDatabases {
     }
 
     /** A plain auto-commit connection outside any branch, for setup and checks. */
-    static Connection plain(JdbcXaResource resource) throws SQLException {
+    public static Connection plain(JdbcXaResource resource) throws SQLException {
         JdbcResourceConfig c = resource.config();
         return DriverManager.getConnection(c.url(), c.user(), c.password());
     }
@@ -75,7 +75,7 @@ final class CrashDatabases {
      * The branches of the node that the resource's recovery scan lists as prepared, read through a fresh XA
      * connection ({@code XA RECOVER} on MariaDB, {@code pg_prepared_xacts} of the database on PostgreSQL).
      */
-    static List<ConcordXid> prepared(JdbcXaResource resource, String nodeId) throws XAException {
+    public static List<ConcordXid> prepared(JdbcXaResource resource, String nodeId) throws XAException {
         List<ConcordXid> out = new ArrayList<>();
         try (var lease = resource.open()) {
             Xid[] listed = lease.xaResource().recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);

@@ -2,6 +2,7 @@ package dev.concord.it.dbcrash;
 
 import dev.concord.coordinator.Coordinator;
 import dev.concord.coordinator.CoordinatorConfig;
+import dev.concord.coordinator.CoordinatorListener;
 import dev.concord.coordinator.GlobalTransaction;
 import dev.concord.coordinator.RecoveryManager;
 import dev.concord.coordinator.ResourceRegistry;
@@ -12,16 +13,22 @@ import dev.concord.recovery.log.LogException;
 import dev.concord.recovery.log.RecentCommits;
 import dev.concord.recovery.log.file.FileLogConfig;
 import dev.concord.recovery.log.file.FileTransactionLog;
+import dev.concord.recovery.outcome.Outcome;
+import dev.concord.recovery.outcome.OutcomeIndex;
 import dev.concord.recovery.xid.ConcordXid;
 import dev.concord.recovery.xid.Gtrid;
 import dev.concord.xa.jdbc.EnlistingDataSource;
 import dev.concord.xa.jdbc.JdbcXaResource;
+import dev.concord.xa.rocketmq.OutcomeSource;
+import dev.concord.xa.rocketmq.RocketMqResource;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.transaction.xa.XAException;
 
 /**
@@ -31,11 +38,15 @@ import javax.transaction.xa.XAException;
  *
  * <p>Both modes use the durable log in {@code <dir>/log}, the given node id (unique per test, so that the test can
  * tell its XIDs from everybody else's in MariaDB's server-wide {@code XA RECOVER}) and two registered
- * {@link JdbcXaResource}s, MariaDB ({@value CrashDatabases#MARIADB}) and PostgreSQL ({@value CrashDatabases#POSTGRES}).
+ * {@link JdbcXaResource}s, MariaDB ({@value CrashDatabases#MARIADB}) and PostgreSQL ({@value CrashDatabases#POSTGRES}),
+ * plus, when the test hands it {@link CrashMessaging} settings, a {@link RocketMqResource}
+ * ({@value CrashMessaging#RESOURCE}: a new producer instance of the given group in every process) whose check-backs
+ * are answered from the engine's outcome index, opened on the log at start as the service does.
  * <ul>
  *   <li>{@code run n}: runs n transactions one after another through the JTA transaction manager and an
  *       {@link EnlistingDataSource} per database; transaction i inserts the row {@code (i, <gtrid text>)} into the
- *       table in both databases and commits. Prints {@code begun tx<i> <gtrid>} before the work and
+ *       table in both databases — and, with messaging, registers one message (key {@code tx<i>}, body the gtrid) — and
+ *       commits. Prints {@code begun tx<i> <gtrid>} before the work and
  *       {@code committed tx<i> <gtrid>} once commit returned, then {@code done} and exits 0. A crash point armed by
  *       system property stops it on the way.</li>
  *   <li>{@code recover}: prints what the log holds at start — {@code unfinished-decisions-before: <n>}, one
@@ -44,12 +55,16 @@ import javax.transaction.xa.XAException;
  *       then runs recovery passes until no decision is being retried and neither database lists a prepared XID of
  *       this node (at most {@value #MAX_PASSES} passes), prints one {@code pass ...} line per pass,
  *       {@code unfinished-decisions-after: <n>} and {@code recovered passes=<p> redone=<r> orphans-rolled-back=<o>},
- *       and exits 0; it exits 2 when recovery does not converge.</li>
+ *       and exits 0; it exits 2 when recovery does not converge. With messaging it prints
+ *       {@code check-back <gtrid> <outcome>} for every check-back it answers, and with the system property
+ *       {@value #STAY_UNTIL} (epoch milliseconds) it keeps running, answering check-backs, until then.</li>
  * </ul>
  * Any unexpected failure prints its stack trace and exits 1.
  */
 public final class DbCrashChild {
     static final int MAX_PASSES = 150;
+    /** System property: in recovery mode, keep answering check-backs until this time (epoch milliseconds). */
+    public static final String STAY_UNTIL = "concord.it.stayUntil";
     private static final long PASS_PAUSE_MILLIS = 100;
 
     private DbCrashChild() {
@@ -84,8 +99,14 @@ public final class DbCrashChild {
         ResourceRegistry registry = new ResourceRegistry();
         registry.register(mariaDb);
         registry.register(postgres);
+        Optional<CrashMessaging> messaging = CrashMessaging.fromSystemProperties();
+        AtomicReference<Coordinator> engine = new AtomicReference<>();
+        RocketMqResource mq = messaging.map(m -> m.open(outcomesOf(engine, false))).orElse(null);
+        if (mq != null) {
+            registry.register(mq);
+        }
         try (FileTransactionLog log = openLog(dir);
-                Coordinator coordinator = new Coordinator(config(nodeId), log, registry)) {
+                Coordinator coordinator = engine(nodeId, log, registry, engine)) {
             ConcordTransactionManager tm = new ConcordTransactionManager(coordinator);
             try (EnlistingDataSource mariaPool = EnlistingDataSource.open(mariaDb, tm);
                     EnlistingDataSource pgPool = EnlistingDataSource.open(postgres, tm)) {
@@ -96,6 +117,9 @@ public final class DbCrashChild {
                     try (Connection m = mariaPool.getConnection(); Connection p = pgPool.getConnection()) {
                         insert(m, table, i, tx.gtrid().toString());
                         insert(p, table, i, tx.gtrid().toString());
+                    }
+                    if (mq != null) {
+                        mq.branchOf(tx).addMessage(messaging.get().message(i, tx.gtrid().toString()));
                     }
                     tm.commit();
                     println("committed tx" + i + " " + tx.gtrid());
@@ -118,6 +142,12 @@ public final class DbCrashChild {
         List<JdbcXaResource> resources = List.of(CrashDatabases.mariaDb(), CrashDatabases.postgres());
         ResourceRegistry registry = new ResourceRegistry();
         resources.forEach(registry::register);
+        AtomicReference<Coordinator> engine = new AtomicReference<>();
+        RocketMqResource mq = CrashMessaging.fromSystemProperties().map(m -> m.open(outcomesOf(engine, true)))
+                .orElse(null);
+        if (mq != null) {
+            registry.register(mq);
+        }
         FileTransactionLog log = openLog(dir);
         List<CommitDecision> unfinished = log.unfinishedDecisions();
         println("unfinished-decisions-before: " + unfinished.size());
@@ -130,7 +160,7 @@ public final class DbCrashChild {
         int orphans = 0;
         int passes = 0;
         boolean converged = false;
-        try (Coordinator coordinator = new Coordinator(config(nodeId), log, registry);
+        try (Coordinator coordinator = engine(nodeId, log, registry, engine);
                 RecoveryManager recovery = new RecoveryManager(coordinator, log)) {
             while (passes < MAX_PASSES) {
                 passes++;
@@ -148,7 +178,11 @@ public final class DbCrashChild {
                 Thread.sleep(PASS_PAUSE_MILLIS);
             }
             println("unfinished-decisions-after: " + log.unfinishedDecisions().size());
+            stayUntil(Long.getLong(STAY_UNTIL, 0));
         } finally {
+            if (mq != null) {
+                mq.close();
+            }
             log.close();
         }
         println("recovered passes=" + passes + " redone=" + redone + " orphans-rolled-back=" + orphans);
@@ -157,6 +191,40 @@ public final class DbCrashChild {
             return 2;
         }
         return 0;
+    }
+
+    /** The engine, with its outcome index opened on the log before any transaction, as the service wires it. */
+    private static Coordinator engine(String nodeId, FileTransactionLog log, ResourceRegistry registry,
+                                      AtomicReference<Coordinator> engine) {
+        Coordinator c = new Coordinator(config(nodeId), log, registry, CoordinatorListener.NONE,
+                OutcomeIndex.open(nodeId, log));
+        engine.set(c);
+        return c;
+    }
+
+    /**
+     * Check-backs answered from the engine's outcome index once the engine exists (UNKNOWN before), printed as
+     * {@code check-back <gtrid> <outcome>} when {@code print}.
+     */
+    private static OutcomeSource outcomesOf(AtomicReference<Coordinator> engine, boolean print) {
+        return raw -> {
+            Coordinator c = engine.get();
+            Gtrid g = Gtrid.tryParse(raw);
+            Outcome o = c == null || g == null ? Outcome.UNKNOWN : c.outcomeOf(g);
+            if (print) {
+                println("check-back " + g + " " + o);
+            }
+            return o;
+        };
+    }
+
+    /** Keeps the process (and its producer, which answers check-backs) running until then. */
+    private static void stayUntil(long epochMillis) throws InterruptedException {
+        long left = epochMillis - System.currentTimeMillis();
+        if (left > 0) {
+            Thread.sleep(left);
+            println("stayed-until " + epochMillis);
+        }
     }
 
     /** This node's prepared XIDs in both databases, as {@code <resource>:<xid>}; an unreachable one counts too. */

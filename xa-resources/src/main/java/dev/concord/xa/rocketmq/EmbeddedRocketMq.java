@@ -526,6 +526,8 @@ public final class EmbeddedRocketMq implements AutoCloseable {
      */
     public static final class Builder {
         private Path storeDir;
+        private int namesrvPort;
+        private int brokerPort;
         private String brokerName = "concord-broker";
         private String clusterName = "ConcordCluster";
         private FlushDiskType flushDiskType = FlushDiskType.SYNC_FLUSH;
@@ -548,6 +550,8 @@ public final class EmbeddedRocketMq implements AutoCloseable {
         private Builder copy() {
             Builder b = new Builder();
             b.storeDir = storeDir;
+            b.namesrvPort = namesrvPort;
+            b.brokerPort = brokerPort;
             b.brokerName = brokerName;
             b.clusterName = clusterName;
             b.flushDiskType = flushDiskType;
@@ -570,6 +574,14 @@ public final class EmbeddedRocketMq implements AutoCloseable {
         public Builder storeDir(Path v) {
             this.storeDir = v;
             return this;
+        }
+
+        /**
+         * Fixed ports for the name server and the broker (which also listens on {@code brokerPort - 2}), so that
+         * another process can start a broker on the same store and addresses; 0 (the default) chooses a free one.
+         */
+        public Builder ports(int namesrvPort, int brokerPort) {
+            return ports(namesrvPort, brokerPort, 0);
         }
 
         public Builder brokerName(String v) {
@@ -677,8 +689,17 @@ public final class EmbeddedRocketMq implements AutoCloseable {
                 throw new IllegalArgumentException("clusterName must be 1 to 64 characters of [a-zA-Z0-9_-], got: " + clusterName);
             }
             Objects.requireNonNull(flushDiskType, "flushDiskType");
-            requirePort("namesrvPort", namesrvPort, 0);
-            requirePort("brokerPort", brokerPort, 1026);
+            if (namesrvPort != 0 && (namesrvPort < 1024 || namesrvPort > 65535)) {
+                throw new IllegalArgumentException("namesrvPort must be 0 or 1024 to 65535, got " + namesrvPort);
+            }
+            if (brokerPort != 0 && (brokerPort < 1026 || brokerPort > 65535)) {
+                throw new IllegalArgumentException("brokerPort must be 0 or 1026 to 65535 (the broker also listens "
+                        + "on brokerPort - 2), got " + brokerPort);
+            }
+            if (namesrvPort != 0 && (namesrvPort == brokerPort || namesrvPort == brokerPort - 2)) {
+                throw new IllegalArgumentException("namesrvPort " + namesrvPort + " collides with brokerPort "
+                        + brokerPort + " or brokerPort - 2");
+            }
             requirePort("haPort", haPort, 0);
             requirePositive("transactionTimeout", transactionTimeout);
             requirePositive("transactionCheckInterval", transactionCheckInterval);

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Predicate;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.common.message.MessageExt;
@@ -72,16 +73,25 @@ public final class Deliveries implements AutoCloseable {
 
     /** Waits until at least {@code n} messages arrived or {@code max} passed; returns what arrived. */
     public List<MessageExt> awaitAtLeast(int n, Duration max) throws InterruptedException {
+        return awaitAtLeast(n, m -> true, max);
+    }
+
+    /**
+     * Waits until at least {@code n} of the messages that arrived match {@code which}, or {@code max} passed;
+     * returns the matching ones that arrived.
+     */
+    public List<MessageExt> awaitAtLeast(int n, Predicate<MessageExt> which, Duration max)
+            throws InterruptedException {
         long deadline = System.nanoTime() + max.toNanos();
         synchronized (received) {
-            while (received.size() < n) {
+            while (true) {
+                List<MessageExt> matching = received.stream().filter(which).toList();
                 long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
+                if (matching.size() >= n || left <= 0) {
+                    return matching;
                 }
                 received.wait(Math.max(1, left / 1_000_000));
             }
-            return List.copyOf(received);
         }
     }
 

@@ -61,7 +61,7 @@ class RocketMqBrokerRestartTest {
         assertEquals(address, broker.brokerAddress());
 
         // Phase 2 retries a commit the broker could not take yet (XAER_RMFAIL), as the engine would.
-        commitWithRetries(xa, across, Duration.ofSeconds(20));
+        PhaseTwoRetries.commit(xa, across, Duration.ofSeconds(20));
 
         try (Deliveries deliveries = new Deliveries(broker.namesrvAddress(), TOPIC)) {
             List<MessageExt> got = deliveries.awaitAtLeast(2, Duration.ofSeconds(15));
@@ -76,20 +76,5 @@ class RocketMqBrokerRestartTest {
         xa.addMessage(TransactionalMessage.of(TOPIC, body.getBytes(UTF_8)));
         xa.end(xid, XAResource.TMSUCCESS);
         assertEquals(XAResource.XA_OK, xa.prepare(xid));
-    }
-
-    private static void commitWithRetries(RocketMqXAResource xa, ConcordXid xid, Duration max) throws Exception {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (true) {
-            try {
-                xa.commit(xid, false);
-                return;
-            } catch (XAException e) {
-                if (e.errorCode != XAException.XAER_RMFAIL || System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(200);
-            }
-        }
     }
 }
