@@ -5,8 +5,9 @@ import java.time.Duration;
 
 /**
  * The embedded broker with short transaction-check settings, so that crash tests can wait out its check-backs: the
- * first check 2 s after a half message was stored, then one per second, at most 3 (a check horizon of 5 s), and
- * the op batch interval (200 ms) well below the check interval. SYNC_FLUSH, the default, is kept.
+ * first check 2 s after a half message was stored, then one per second, at most 3 (a check horizon of 6 s, one
+ * interval of margin included), and the op batch interval (200 ms) well below the check interval. SYNC_FLUSH, the
+ * default, is kept.
  */
 final class ShortChecks {
     static final Duration CHECK_INTERVAL = Duration.ofSeconds(1);

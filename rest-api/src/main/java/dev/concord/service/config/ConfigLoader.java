@@ -74,7 +74,7 @@ import java.util.regex.Pattern;
  *       namesrvAddress: 127.0.0.1:9876  # host:port[;host:port...]
  *       producerGroup: concord-events   # used by no other application
  *       sendTimeout: 3s
- *       checkHorizon: 456s              # the brokers' transactionTimeOut + checkMax x checkInterval
+ *       checkHorizon: 486s              # the brokers' transactionTimeOut + (checkMax + 1) x checkInterval
  *       accessKey: ...                  # ACL, both or neither
  *       secretKey: "${EVENTS_SECRET_KEY}"
  *       maxMessageBytes: 4194304        # largest message body a client may register (at most 4 MiB)

@@ -147,11 +147,13 @@ public final class EmbeddedRocketMq implements AutoCloseable {
     }
 
     /**
-     * How long the broker keeps checking a half message before it drops it: transactionTimeout +
-     * transactionCheckMax × transactionCheckInterval. Commit outcomes must stay answerable for longer than this.
+     * How long the broker may keep checking a half message before it drops it: transactionTimeout +
+     * (transactionCheckMax + 1) × transactionCheckInterval — the check scan runs once per interval, so a check can
+     * come up to one interval after it is due. Commit outcomes must stay answerable for longer than this.
      */
     public Duration checkHorizon() {
-        return settings.transactionTimeout.plus(settings.transactionCheckInterval.multipliedBy(settings.transactionCheckMax));
+        return settings.transactionTimeout.plus(
+                settings.transactionCheckInterval.multipliedBy(settings.transactionCheckMax + 1L));
     }
 
     /** True while name server and broker run. */
@@ -526,8 +528,6 @@ public final class EmbeddedRocketMq implements AutoCloseable {
      */
     public static final class Builder {
         private Path storeDir;
-        private int namesrvPort;
-        private int brokerPort;
         private String brokerName = "concord-broker";
         private String clusterName = "ConcordCluster";
         private FlushDiskType flushDiskType = FlushDiskType.SYNC_FLUSH;
@@ -550,8 +550,6 @@ public final class EmbeddedRocketMq implements AutoCloseable {
         private Builder copy() {
             Builder b = new Builder();
             b.storeDir = storeDir;
-            b.namesrvPort = namesrvPort;
-            b.brokerPort = brokerPort;
             b.brokerName = brokerName;
             b.clusterName = clusterName;
             b.flushDiskType = flushDiskType;

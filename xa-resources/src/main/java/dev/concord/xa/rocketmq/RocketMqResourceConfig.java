@@ -31,9 +31,10 @@ public final class RocketMqResourceConfig {
 
     /**
      * The check horizon of a broker with RocketMQ's default transaction settings: transactionTimeOut 6 s plus
-     * transactionCheckMax 15 × transactionCheckInterval 30 s.
+     * (transactionCheckMax 15 + 1) × transactionCheckInterval 30 s — one interval of margin, because the broker's
+     * check scan runs once per interval and a check can come up to one interval after it is due.
      */
-    public static final Duration DEFAULT_CHECK_HORIZON = Duration.ofSeconds(6 + 15 * 30);
+    public static final Duration DEFAULT_CHECK_HORIZON = Duration.ofSeconds(6 + (15 + 1) * 30);
 
     private RocketMqResourceConfig(Builder b) {
         this.name = b.name;
