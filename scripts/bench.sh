@@ -40,20 +40,22 @@ case "${1:-}" in
     ;;
   peers)
     shift
-    mvn -q -B -DskipTests install
-    # The run takes about 9 minutes, and others may rebuild the tree meanwhile (a class file or a SNAPSHOT jar
-    # replaced under a running JVM breaks it): run from a private copy of the project's own classes and jars.
-    # Third-party jars in the local repository are released versions and stay put.
+    # The run takes about 12 minutes, and others may rebuild the tree meanwhile (a class file or a jar replaced
+    # under a running JVM breaks it): build the reactor (no install: the local repository may be shared), then run
+    # from a private copy of the project's own jars and test classes. Third-party jars in the local repository are
+    # released versions and stay put.
     snapshot=$(mktemp -d "${TMPDIR:-/tmp}/concord-peer-cp.XXXXXX")
     trap 'rm -rf "${snapshot}"' EXIT
-    mvn -q -B -pl integration-tests dependency:build-classpath -Dmdep.outputFile="${snapshot}/classpath.txt"
+    # Every module of the reactor writes its class path to the file in turn; integration-tests, last, stays.
+    mvn -q -B -ntp -DskipTests -pl integration-tests -am package dependency:build-classpath \
+      -Dmdep.outputFile="${snapshot}/classpath.txt"
     cp -r integration-tests/target/test-classes "${snapshot}/test-classes"
     classpath="${snapshot}/test-classes"
     # The file has no final newline, so read reports end of file: not an error here.
     IFS=: read -r -a entries < "${snapshot}/classpath.txt" || true
     for entry in "${entries[@]}"; do
       case "${entry}" in
-        */dev/concord/*)
+        "${PWD}"/*)
           cp "${entry}" "${snapshot}/"
           entry="${snapshot}/$(basename "${entry}")"
           ;;
