@@ -88,12 +88,12 @@ public final class PhaseTwoJob {
     public synchronized boolean attemptAll() {
         round++;
         if (direction == Direction.COMMIT) {
-            Parallel.forEach(engine.workers(), pending(BranchKind.DATABASE), this::commitOne);
+            Parallel.forEach(engine.workers(), engine.latency(), pending(BranchKind.DATABASE), this::commitOne);
             if (pending(BranchKind.DATABASE).isEmpty()) {
-                Parallel.forEach(engine.workers(), pending(BranchKind.MESSAGE), this::commitOne);
+                Parallel.forEach(engine.workers(), engine.latency(), pending(BranchKind.MESSAGE), this::commitOne);
             }
         } else {
-            Parallel.forEach(engine.workers(), pending(null), this::rollbackOne);
+            Parallel.forEach(engine.workers(), engine.latency(), pending(null), this::rollbackOne);
         }
         boolean finished = isFinished();
         if (finished) {
