@@ -303,7 +303,7 @@ public final class FileTransactionLog implements TransactionLog {
         } finally {
             lock.unlock();
         }
-        awaitDurable(p, "commit decision of " + decision.gtrid());
+        awaitDurable(p, "commit decision", decision.gtrid());
     }
 
     @Override
@@ -315,7 +315,7 @@ public final class FileTransactionLog implements TransactionLog {
             long endedAt = config.clock().millis();
             Pending p = newPending(new LogRecord.End(gtrid, endedAt), null);
             state.end(gtrid, endedAt);
-            writeUnforced(enqueue(p), "END of " + gtrid);
+            writeUnforced(enqueue(p), "END", gtrid);
         } finally {
             lock.unlock();
         }
@@ -332,7 +332,7 @@ public final class FileTransactionLog implements TransactionLog {
         } finally {
             lock.unlock();
         }
-        awaitDurable(p, "heuristic record of " + heuristic.gtrid());
+        awaitDurable(p, "heuristic record", heuristic.gtrid());
     }
 
     @Override
@@ -344,7 +344,7 @@ public final class FileTransactionLog implements TransactionLog {
             checkWritable();
             Pending p = newPending(new LogRecord.Forget(gtrid, resourceName, branch), null);
             state.forget(gtrid, resourceName, branch);
-            writeUnforced(enqueue(p), "FORGET of " + gtrid);
+            writeUnforced(enqueue(p), "FORGET", gtrid);
         } finally {
             lock.unlock();
         }
@@ -538,7 +538,7 @@ public final class FileTransactionLog implements TransactionLog {
      * uninterruptibly: giving up early would report "not durable" for a record that may still become durable; an
      * interrupt is kept for the caller.
      */
-    private void awaitDurable(Pending p, String what) throws LogException {
+    private void awaitDurable(Pending p, String what, Gtrid gtrid) throws LogException {
         boolean interrupted = false;
         while (p.outcome == Outcome.QUEUED) {
             if (p.leadOffered) {
@@ -560,7 +560,7 @@ public final class FileTransactionLog implements TransactionLog {
             Thread.currentThread().interrupt();
         }
         if (p.outcome == Outcome.FAILED) {
-            throw new LogException("the " + what + " may not be durable: " + failure.getMessage(),
+            throw new LogException("the " + what + " of " + gtrid + " may not be durable: " + failure.getMessage(),
                     failure.getCause());
         }
     }
@@ -569,12 +569,12 @@ public final class FileTransactionLog implements TransactionLog {
      * Gets an unforced record into the page cache: a running round, or one a waiter will lead, takes it along;
      * otherwise the writer writes it now, without a force.
      */
-    private void writeUnforced(Pending p, String what) throws LogException {
+    private void writeUnforced(Pending p, String what, Gtrid gtrid) throws LogException {
         if (!flushing && queue.waiters == 0) {
             lead();
         }
         if (p.outcome == Outcome.FAILED) {
-            throw new LogException("the " + what + " was not written: " + failure.getMessage(), failure.getCause());
+            throw new LogException("the " + what + " of " + gtrid + " was not written: " + failure.getMessage(), failure.getCause());
         }
     }
 
