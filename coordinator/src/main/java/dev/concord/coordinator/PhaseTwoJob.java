@@ -72,7 +72,12 @@ public final class PhaseTwoJob {
 
     /** True when no branch needs another attempt. */
     public synchronized boolean isFinished() {
-        return branches.stream().allMatch(PhaseTwoJob::isFinished);
+        for (Branch b : branches) {
+            if (!isFinished(b)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isFinished(Branch b) {
@@ -89,7 +94,7 @@ public final class PhaseTwoJob {
         round++;
         if (direction == Direction.COMMIT) {
             Parallel.forEach(engine.workers(), engine.latency(), pending(BranchKind.DATABASE), this::commitOne);
-            if (pending(BranchKind.DATABASE).isEmpty()) {
+            if (!hasPending(BranchKind.DATABASE)) {
                 Parallel.forEach(engine.workers(), engine.latency(), pending(BranchKind.MESSAGE), this::commitOne);
             }
         } else {
@@ -165,6 +170,15 @@ public final class PhaseTwoJob {
             LOG.log(Level.WARNING, "CONCORD-1005 END record of {0} could not be written; recovery will redo "
                     + "phase 2 harmlessly: {1}", gtrid, e.getMessage());
         }
+    }
+
+    private boolean hasPending(BranchKind kind) {
+        for (Branch b : branches) {
+            if (!isFinished(b) && b.kind() == kind) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private List<Branch> pending(BranchKind kind) {
