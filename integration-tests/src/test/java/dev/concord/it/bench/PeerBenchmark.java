@@ -103,7 +103,7 @@ public final class PeerBenchmark {
 
     /** Medians of one case and contender over the rounds. */
     private record Stat(double tps, double cpuMicros, double forces, double userMicros, double sysMicros,
-                        double contextSwitches) {
+                        double contextSwitches, double allocatedBytes) {
     }
 
     private PeerBenchmark() {
@@ -244,7 +244,7 @@ public final class PeerBenchmark {
                         results.computeIfAbsent(c, x -> new LinkedHashMap<>())
                                 .computeIfAbsent(k, x -> new ArrayList<>())
                                 .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
-                                                "sys_us_per_tx", "ctxsw_per_tx")
+                                                "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx")
                                         .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
                                         .toArray());
                         if (wt[0].equals(Workload.XA_DB.id)) {
@@ -310,14 +310,14 @@ public final class PeerBenchmark {
         results.forEach((key, byKind) -> {
             Map<Contender.Kind, Stat> m = new LinkedHashMap<>();
             byKind.forEach((k, rs) -> m.put(k, new Stat(median(rs, 0), median(rs, 1), median(rs, 2), median(rs, 3),
-                    median(rs, 4), median(rs, 5))));
+                    median(rs, 4), median(rs, 5), median(rs, 6))));
             stats.put(key, m);
         });
         System.out.println();
         stats.forEach((key, m) -> {
             String[] wt = key.split(":");
             double concord = tps(m, Contender.Kind.CONCORD);
-            double narayana = Math.max(tps(m, Contender.Kind.NARAYANA_JOURNAL), tps(m, Contender.Kind.NARAYANA_SHADOW));
+            double narayana = best(tps(m, Contender.Kind.NARAYANA_JOURNAL), tps(m, Contender.Kind.NARAYANA_SHADOW));
             double atomikos = tps(m, Contender.Kind.ATOMIKOS);
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
                     "BENCH workload=%s threads=%s concord=%s narayana=%s atomikos=%s ratio_narayana=%s ratio_atomikos=%s",
@@ -336,8 +336,9 @@ public final class PeerBenchmark {
             if (c != null) {
                 String[] wt = key.split(":");
                 System.out.printf(Locale.ROOT, "BENCH concord workload=%s threads=%s forces_per_tx=%.3f cpu_us_per_tx=%.1f "
-                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f%n", wt[0], wt[1], c.forces(),
-                        c.cpuMicros(), c.userMicros(), c.sysMicros(), c.contextSwitches());
+                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f%n", wt[0], wt[1],
+                        c.forces(), c.cpuMicros(), c.userMicros(), c.sysMicros(), c.contextSwitches(),
+                        c.allocatedBytes());
             }
         });
 
@@ -363,25 +364,25 @@ public final class PeerBenchmark {
             System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                     wt[0], wt[1], num(concord), num(nj), num(ns), num(at),
                     wt[0].equals(Workload.XA_DB.id) ? num(base) : "–",
-                    ratio(concord, Math.max(nj, ns)), ratio(concord, at),
+                    ratio(concord, best(nj, ns)), ratio(concord, at),
                     wt[0].equals(Workload.XA_DB.id) ? ratio(concord, base) : "–",
                     c == null || Double.isNaN(c.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", c.forces()), cpu);
         });
 
         System.out.println();
         System.out.println("Cost per committed transaction, whole process (medians): CPU µs (user + system), "
-                + "context switches; latency = threads ÷ tx/s (closed loop); Concord's log forces per transaction "
+                + "context switches, heap bytes allocated; latency = threads ÷ tx/s (closed loop); Concord's log forces per transaction "
                 + "and per second.");
         System.out.println();
         System.out.println("| workload | threads | contender | tx/s | latency µs | CPU µs/tx | user µs/tx | system µs/tx "
-                + "| context switches/tx | log forces/tx | log forces/s |");
-        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + "| context switches/tx | heap bytes/tx | log forces/tx | log forces/s |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         stats.forEach((key, m) -> {
             String[] wt = key.split(":");
             m.forEach((k, st) -> System.out.printf(Locale.ROOT,
-                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %s | %s |%n",
+                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %s | %s | %s |%n",
                     wt[0], wt[1], k.id, num(st.tps()), Integer.parseInt(wt[1]) * 1e6 / st.tps(), st.cpuMicros(),
-                    st.userMicros(), st.sysMicros(), st.contextSwitches(),
+                    st.userMicros(), st.sysMicros(), st.contextSwitches(), num(st.allocatedBytes()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", st.forces()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.0f", st.forces() * st.tps())));
         });
@@ -389,7 +390,7 @@ public final class PeerBenchmark {
         System.out.println();
         Map<Contender.Kind, Stat> nop16 = stats.get("nop:16");
         if (nop16 != null) {
-            double r = tps(nop16, Contender.Kind.CONCORD) / Math.max(tps(nop16, Contender.Kind.NARAYANA_JOURNAL),
+            double r = tps(nop16, Contender.Kind.CONCORD) / best(tps(nop16, Contender.Kind.NARAYANA_JOURNAL),
                     tps(nop16, Contender.Kind.NARAYANA_SHADOW));
             target("nop threads=16 concord/narayana_best", r, ">=", 10);
         }
@@ -420,6 +421,11 @@ public final class PeerBenchmark {
     private static double tps(Map<Contender.Kind, Stat> m, Contender.Kind k) {
         Stat s = m.get(k);
         return s == null ? Double.NaN : s.tps();
+    }
+
+    /** The higher of two rates, either of which may be missing (NaN). */
+    private static double best(double a, double b) {
+        return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.max(a, b);
     }
 
     private static String num(double v) {
