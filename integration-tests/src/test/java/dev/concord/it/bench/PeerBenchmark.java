@@ -35,8 +35,11 @@ import java.util.stream.Stream;
  *       ({@link BaselineContender}: start/end/prepare/commit on both by hand, no transaction manager, no log), the
  *       ceiling. After each contender the harness checks that both tables hold exactly as many rows as the
  *       contender committed. Needs the databases of {@code scripts/test-env.sh}.</li>
- *   <li>{@code rest}: the REST round trip. Not available until the REST service exists; asking for it prints a
- *       note and runs nothing.</li>
+ *   <li>{@code rest}: the REST round trip of a participant through the coordinator service — begin, two
+ *       branches the participant prepares itself on MariaDB and PostgreSQL and registers, one RocketMQ message on
+ *       an embedded broker, commit — at fixed offered rates (open loop), as latency percentiles
+ *       ({@link RestBenchmark}). Run after the other workloads, without peers: Narayana and Atomikos have no REST
+ *       coordinator that takes participant-prepared branches.</li>
  * </ul>
  * Contenders, each with its durable log in its own temporary directory (see their classes for the exact
  * configuration): Concord ({@link ConcordContender}), Narayana with the journal store and with the default shadow
@@ -65,7 +68,8 @@ import java.util.stream.Stream;
  *   BENCH workload=xa-db threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R baseline=TPS ratio_baseline=R
  *   BENCH fsync fsyncs_per_s=X
  *   BENCH fsync_cost cpu_us_per_fsync=Y
- *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C
+ *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B
+ *   BENCH workload=rest rate=R p50_ms=.. p90_ms=.. p99_ms=.. achieved=.. failed=.. narayana=n/a atomikos=n/a
  *   TARGET ...
  * </pre>
  * {@code narayana} is the better of Narayana's two stores for that case; ratios are Concord divided by the other.
@@ -77,7 +81,9 @@ import java.util.stream.Stream;
  * <h2>Knobs</h2>
  * Options ({@code --name=value}; defaults in brackets):
  * <ul>
- *   <li>{@code --workloads} [nop,xa-db] — any of nop, xa-db, rest</li>
+ *   <li>{@code --workloads} [nop,xa-db,rest] — any of nop, xa-db, rest</li>
+ *   <li>{@code --rest-rates} [2,5,10] offered tx/s, {@code --rest-seconds} [15] per rate, {@code --rest-warmup}
+ *       [10] at the first rate, {@code --rest-clients} [24] client threads</li>
  *   <li>{@code --nop-threads} [1,4,16,64], {@code --db-threads} [1,8]</li>
  *   <li>{@code --contenders} [concord,narayana-journal,narayana-shadow,atomikos] — the baseline joins whenever
  *       xa-db runs</li>
@@ -115,7 +121,7 @@ public final class PeerBenchmark {
             System.out.println("see the javadoc of " + PeerBenchmark.class.getName());
             return;
         }
-        List<Workload> workloads = Arrays.stream(a.getOrDefault("workloads", "nop,xa-db").split(","))
+        List<Workload> workloads = Arrays.stream(a.getOrDefault("workloads", "nop,xa-db,rest").split(","))
                 .map(Workload::parse).distinct().toList();
         int[] nopThreads = ints(a.getOrDefault("nop-threads", "1,4,16,64"));
         int[] dbThreads = ints(a.getOrDefault("db-threads", "1,8"));
@@ -134,13 +140,17 @@ public final class PeerBenchmark {
         String concordDb = a.getOrDefault("concord-db", "pool");
         boolean keep = Boolean.parseBoolean(a.getOrDefault("keep", "false"));
 
-        if (workloads.contains(Workload.REST)) {
-            System.out.println("NOTE workload=rest skipped: the REST round trip needs the REST service, which does "
-                    + "not exist yet");
-        }
+        boolean rest = workloads.contains(Workload.REST);
+        int[] restRates = ints(a.getOrDefault("rest-rates", "2,5,10"));
+        long restSeconds = millis(a.getOrDefault("rest-seconds", "15"));
+        long restWarmup = millis(a.getOrDefault("rest-warmup", "10"));
+        int restClients = Integer.parseInt(a.getOrDefault("rest-clients", "24"));
         boolean nop = workloads.contains(Workload.NOP);
         boolean xaDb = workloads.contains(Workload.XA_DB);
         if (!nop && !xaDb) {
+            if (rest) {
+                reportRest(runRest(parent, childOpts, restRates, restSeconds, restWarmup, restClients, keep));
+            }
             return;
         }
         List<String> cases = new ArrayList<>();
@@ -293,8 +303,63 @@ public final class PeerBenchmark {
         log("measured in %.0f s", (System.nanoTime() - started) / 1e9);
         log("fsync rates measured: %s", fsyncRates.stream().map(v -> String.format(Locale.ROOT, "%.0f", v))
                 .collect(Collectors.joining(" ")));
+        List<RestBenchmark.Result> restResults = rest
+                ? runRest(parent, childOpts, restRates, restSeconds, restWarmup, restClients, keep) : List.of();
         report(results, median(fsyncRates.stream().mapToDouble(Double::doubleValue).toArray()),
                 median(fsyncCpu.stream().mapToDouble(Double::doubleValue).toArray()), rounds);
+        reportRest(restResults);
+    }
+
+    /** The rest workload, after the others: its own service process, broker and databases' tables. */
+    private static List<RestBenchmark.Result> runRest(Path parent, List<String> childOpts, int[] rates, long seconds,
+                                                      long warmup, int clients, boolean keep) throws Exception {
+        Path root = Files.createTempDirectory(Files.createDirectories(parent), "concord-rest-bench");
+        long t0 = System.nanoTime();
+        try {
+            return new RestBenchmark().run(root, childOpts, rates, seconds, warmup, clients);
+        } catch (Exception e) {
+            System.out.println("WARN rest workload failed: " + e);
+            e.printStackTrace();
+            return List.of();
+        } finally {
+            log("rest measured in %.0f s", (System.nanoTime() - t0) / 1e9);
+            if (keep) {
+                log("kept %s", root);
+            } else {
+                deleteRecursively(root);
+            }
+        }
+    }
+
+    private static void reportRest(List<RestBenchmark.Result> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        System.out.println();
+        for (RestBenchmark.Result r : results) {
+            System.out.printf(Locale.ROOT, "BENCH workload=rest rate=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f "
+                            + "achieved=%.1f failed=%d narayana=n/a atomikos=n/a%n", r.rate(), r.p50Millis(),
+                    r.p90Millis(), r.p99Millis(), r.achieved(), r.failed());
+        }
+        System.out.println();
+        System.out.println("REST round trip (begin, two participant-prepared branches, one message, commit), open "
+                + "loop; latency from when each transaction was due to the commit's answer.");
+        System.out.println();
+        System.out.println("| offered tx/s | achieved tx/s | p50 ms | p90 ms | p99 ms | failed |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|");
+        for (RestBenchmark.Result r : results) {
+            System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f | %d |%n", r.rate(), r.achieved(),
+                    r.p50Millis(), r.p90Millis(), r.p99Millis(), r.failed());
+        }
+        System.out.println();
+        System.out.println("Mean ms per step of a transaction (the participant's side of each call):");
+        System.out.println();
+        System.out.println("| offered tx/s | " + String.join(" | ", RestBenchmark.STEPS) + " |");
+        System.out.println("|---:|" + "---:|".repeat(RestBenchmark.STEPS.length));
+        for (RestBenchmark.Result r : results) {
+            System.out.println("| " + r.rate() + " | " + Arrays.stream(r.stepMillis())
+                    .mapToObj(v -> String.format(Locale.ROOT, "%.1f", v)).collect(Collectors.joining(" | ")) + " |");
+        }
     }
 
     /** Whether the contender runs the case: the baseline exists for xa-db only. */
