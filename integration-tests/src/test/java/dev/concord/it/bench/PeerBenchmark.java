@@ -100,7 +100,8 @@ import java.util.stream.Stream;
  *   <li>{@code --keep} [false] — keep the temporary directory (logs, children's standard error)</li>
  *   <li>{@code --child-opts} may carry any JVM option, e.g. a JFR recording with other settings</li>
  * </ul>
- * The defaults take about 8 minutes on a 2-core machine (8.5 with the build of {@code scripts/bench.sh peers}). Database settings: see {@link BenchDatabases}.
+ * The defaults take about 10 minutes on a 2-core machine (11 with the build of {@code scripts/bench.sh peers}), the
+ * rest workload about 1.5 of them. Database settings: see {@link BenchDatabases}.
  */
 public final class PeerBenchmark {
     private static final com.sun.management.OperatingSystemMXBean OS =
