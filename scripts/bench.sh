@@ -6,9 +6,10 @@
 #   scripts/bench.sh peers [--option=value ...]
 #                          Concord side by side with Narayana (journal and shadow store) and Atomikos: two no-I/O
 #                          branches at 1, 4, 16, 64 threads, MariaDB + PostgreSQL branches at 1 and 8 threads next
-#                          to hand-written XA; medians of 3 rounds, about 8.5 minutes with the build. Needs the
-#                          databases of scripts/test-env.sh. Options (rounds, seconds, threads, JFR, ...) are listed
-#                          in the javadoc of dev.concord.it.bench.PeerBenchmark.
+#                          to hand-written XA; medians of 3 rounds; then the REST round trip through the service at
+#                          2, 5 and 10 transactions per second offered. About 11 minutes with the build. Needs the
+#                          databases of scripts/test-env.sh. Options (workloads, rounds, seconds, threads, rates,
+#                          JFR, ...) are listed in the javadoc of dev.concord.it.bench.PeerBenchmark.
 #   scripts/bench.sh rocketmq
 #                          RocketMQ adapter on an embedded broker: half send + acknowledged END pairs per second
 #                          through RocketMqXAResource vs plain DefaultMQProducer sends, 128-byte bodies, 1 and 16
@@ -26,7 +27,7 @@ usage: scripts/bench.sh <subcommand>
 
 subcommands:
   log       file transaction log: raw fsync rate, then commits/s and forces per commit at 1, 4, 16, 64 threads
-  peers     Concord vs Narayana vs Atomikos (nop and xa-db workloads); options: see PeerBenchmark's javadoc
+  peers     Concord vs Narayana vs Atomikos (nop, xa-db), then the REST round trip; options: see PeerBenchmark
   rocketmq  RocketMQ adapter: half send + acknowledged END pairs/s vs plain sends, 1 and 16 threads
 USAGE
 }
@@ -40,20 +41,22 @@ case "${1:-}" in
     ;;
   peers)
     shift
-    mvn -q -B -DskipTests install
-    # The run takes about 9 minutes, and others may rebuild the tree meanwhile (a class file or a SNAPSHOT jar
-    # replaced under a running JVM breaks it): run from a private copy of the project's own classes and jars.
-    # Third-party jars in the local repository are released versions and stay put.
+    # The run takes about 11 minutes, and others may rebuild the tree meanwhile (a class file or a jar replaced
+    # under a running JVM breaks it): build the reactor (no install: the local repository may be shared), then run
+    # from a private copy of the project's own jars and test classes. Third-party jars in the local repository are
+    # released versions and stay put.
     snapshot=$(mktemp -d "${TMPDIR:-/tmp}/concord-peer-cp.XXXXXX")
     trap 'rm -rf "${snapshot}"' EXIT
-    mvn -q -B -pl integration-tests dependency:build-classpath -Dmdep.outputFile="${snapshot}/classpath.txt"
+    # Every module of the reactor writes its class path to the file in turn; integration-tests, last, stays.
+    mvn -q -B -ntp -DskipTests -pl integration-tests -am package dependency:build-classpath \
+      -Dmdep.outputFile="${snapshot}/classpath.txt"
     cp -r integration-tests/target/test-classes "${snapshot}/test-classes"
     classpath="${snapshot}/test-classes"
     # The file has no final newline, so read reports end of file: not an error here.
     IFS=: read -r -a entries < "${snapshot}/classpath.txt" || true
     for entry in "${entries[@]}"; do
       case "${entry}" in
-        */dev/concord/*)
+        "${PWD}"/*)
           cp "${entry}" "${snapshot}/"
           entry="${snapshot}/$(basename "${entry}")"
           ;;

@@ -20,7 +20,7 @@ public final class Branch {
     private final ConcordXid xid;
     private final String resourceName;
     private final BranchKind kind;
-    private final Map<XAResource, Association> associations = new IdentityHashMap<>();
+    private final Map<XAResource, Association> associations = new IdentityHashMap<>(2);
     private final XAResource xaResource;
     private Vote vote;
     private byte[] recoveryData = new byte[0];

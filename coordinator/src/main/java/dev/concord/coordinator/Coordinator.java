@@ -40,6 +40,7 @@ public final class Coordinator implements AutoCloseable {
     private final XidFactory xids;
     private final ScheduledExecutorService timer;
     private final ExecutorService workers;
+    private final ResourceLatency latency = new ResourceLatency();
     private final Preparer preparer;
     private final Map<Gtrid, GlobalTransaction> inFlight = new ConcurrentHashMap<>();
     private final CoordinatorListener listener;
@@ -73,7 +74,7 @@ public final class Coordinator implements AutoCloseable {
         this.timer = t;
         this.workers = new ThreadPoolExecutor(0, config.workerThreads(), 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), daemonThreads("concord-worker"), new ThreadPoolExecutor.CallerRunsPolicy());
-        this.preparer = new Preparer(workers);
+        this.preparer = new Preparer(workers, latency);
         long sweep = config.reaperInterval().toMillis();
         timer.scheduleWithFixedDelay(this::reapExpired, sweep, sweep, TimeUnit.MILLISECONDS);
     }
@@ -162,6 +163,10 @@ public final class Coordinator implements AutoCloseable {
 
     ExecutorService workers() {
         return workers;
+    }
+
+    ResourceLatency latency() {
+        return latency;
     }
 
     Preparer preparer() {

@@ -38,6 +38,8 @@ import javax.transaction.xa.XAResource;
  */
 public final class GlobalTransaction implements Transaction {
     private static final System.Logger LOG = System.getLogger(GlobalTransaction.class.getName());
+    /** Phase-2 order: database branches before message branches. */
+    private static final Comparator<Branch> BY_KIND = Comparator.comparing(Branch::kind);
 
     private final Coordinator coordinator;
     private final Gtrid gtrid;
@@ -546,7 +548,7 @@ public final class GlobalTransaction implements Transaction {
             finish(TxState.COMMITTED);
             return;
         }
-        voters.sort(Comparator.comparing(Branch::kind));
+        voters.sort(BY_KIND);
         boolean logged = false;
         if (voters.size() >= 2) {
             CrashPoint.BEFORE_DECISION_FORCE.hit();
@@ -785,6 +787,9 @@ public final class GlobalTransaction implements Transaction {
             return;
         }
         afterCompletionRan = true;
+        if (interposed.isEmpty() && synchronizations.isEmpty()) {
+            return;
+        }
         List<Synchronization> order = new ArrayList<>(interposed);
         order.addAll(synchronizations);
         for (Synchronization s : order) {

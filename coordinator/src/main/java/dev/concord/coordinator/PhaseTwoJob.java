@@ -74,7 +74,12 @@ public final class PhaseTwoJob {
 
     /** True when no branch needs another attempt. */
     public synchronized boolean isFinished() {
-        return branches.stream().allMatch(PhaseTwoJob::isFinished);
+        for (Branch b : branches) {
+            if (!isFinished(b)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isFinished(Branch b) {
@@ -90,12 +95,12 @@ public final class PhaseTwoJob {
     public synchronized boolean attemptAll() {
         round++;
         if (direction == Direction.COMMIT) {
-            Parallel.forEach(engine.workers(), pending(BranchKind.DATABASE), this::commitOne);
-            if (pending(BranchKind.DATABASE).isEmpty()) {
-                Parallel.forEach(engine.workers(), pending(BranchKind.MESSAGE), this::commitOne);
+            Parallel.forEach(engine.workers(), engine.latency(), pending(BranchKind.DATABASE), this::commitOne);
+            if (!hasPending(BranchKind.DATABASE)) {
+                Parallel.forEach(engine.workers(), engine.latency(), pending(BranchKind.MESSAGE), this::commitOne);
             }
         } else {
-            Parallel.forEach(engine.workers(), pending(null), this::rollbackOne);
+            Parallel.forEach(engine.workers(), engine.latency(), pending(null), this::rollbackOne);
         }
         boolean finished = isFinished();
         if (finished) {
@@ -174,6 +179,15 @@ public final class PhaseTwoJob {
             LOG.log(Level.WARNING, "CONCORD-1005 END record of {0} could not be written; recovery will redo "
                     + "phase 2 harmlessly: {1}", gtrid, e.getMessage());
         }
+    }
+
+    private boolean hasPending(BranchKind kind) {
+        for (Branch b : branches) {
+            if (!isFinished(b) && b.kind() == kind) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private List<Branch> pending(BranchKind kind) {

@@ -4,19 +4,24 @@ import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 
-/** Phase 1: asks every branch to prepare, in parallel, and records each vote on its branch. */
+/**
+ * Phase 1: asks every branch to prepare, slow ones in parallel (see {@link Parallel}), and records each vote on its
+ * branch.
+ */
 final class Preparer {
     private static final System.Logger LOG = System.getLogger(Preparer.class.getName());
 
     private final ExecutorService executor;
+    private final ResourceLatency latency;
 
-    Preparer(ExecutorService executor) {
+    Preparer(ExecutorService executor, ResourceLatency latency) {
         this.executor = executor;
+        this.latency = latency;
     }
 
     /** Prepares every branch; never throws: a failure becomes a {@link Vote#FAILED} with the cause kept. */
     void prepare(List<Branch> branches) {
-        Parallel.forEach(executor, branches, this::prepareOne);
+        Parallel.forEach(executor, latency, branches, this::prepareOne);
     }
 
     private void prepareOne(Branch b) {

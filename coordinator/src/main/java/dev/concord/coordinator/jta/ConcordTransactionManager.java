@@ -55,7 +55,7 @@ public final class ConcordTransactionManager implements TransactionManager {
         try {
             tx.commit();
         } finally {
-            current.remove();
+            current.set(null); // keeps the thread's entry: the next begin on this thread allocates none
         }
     }
 
@@ -65,7 +65,7 @@ public final class ConcordTransactionManager implements TransactionManager {
         try {
             tx.rollback();
         } finally {
-            current.remove();
+            current.set(null);
         }
     }
 
@@ -114,7 +114,7 @@ public final class ConcordTransactionManager implements TransactionManager {
     @Override
     public Transaction suspend() {
         GlobalTransaction tx = current.get();
-        current.remove();
+        current.set(null);
         return tx;
     }
 

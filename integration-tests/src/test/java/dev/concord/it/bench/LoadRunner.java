@@ -2,7 +2,9 @@ package dev.concord.it.bench;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -17,6 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class LoadRunner {
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     /**
      * What one measured window gave.
@@ -28,9 +32,11 @@ final class LoadRunner {
      * @param forces         log forces in the window, or -1 when not counted
      * @param committedTotal committed from start to stop, warm-up included
      * @param proc           user and system CPU and context switches in the window, from /proc
+     * @param allocatedBytes heap bytes allocated in the window by the threads alive at its end (every thread of
+     *                       the workload and the engine lives through it), or -1 when the JVM cannot tell
      */
     record Measurement(long transactions, double seconds, long cpuNanos, long forces, long committedTotal,
-                       ProcStats proc) {
+                       ProcStats proc, long allocatedBytes) {
         double tps() {
             return transactions / seconds;
         }
@@ -53,6 +59,10 @@ final class LoadRunner {
 
         private double perTx(double v) {
             return v < 0 || transactions == 0 ? Double.NaN : v / transactions;
+        }
+
+        double allocatedBytesPerTx() {
+            return perTx(allocatedBytes);
         }
 
         double forcesPerTx() {
@@ -109,12 +119,14 @@ final class LoadRunner {
             ProcStats p0 = ProcStats.now();
             long cpu0 = OS.getProcessCpuTime();
             long f0 = contender.forceCount();
+            Map<Long, Long> a0 = allocatedByThread();
             long t0 = System.nanoTime();
             sleep(measureMillis, failure);
             long n1 = done.sum();
             long cpu1 = OS.getProcessCpuTime();
             ProcStats p1 = ProcStats.now();
             long f1 = contender.forceCount();
+            Map<Long, Long> a1 = allocatedByThread();
             long t1 = System.nanoTime();
             stop.set(true);
             for (Thread t : workers) {
@@ -127,11 +139,39 @@ final class LoadRunner {
                 throw new IllegalStateException(workload.id + " at " + threads + " threads failed", failure.get());
             }
             return new Measurement(n1 - n0, (t1 - t0) / 1e9, cpu1 - cpu0, f0 < 0 ? -1 : f1 - f0, done.sum(),
-                    p1.minus(p0));
+                    p1.minus(p0), allocatedBetween(a0, a1));
         } finally {
             stop.set(true);
             go.countDown();
         }
+    }
+
+    /** Bytes allocated so far by each live thread, by thread id; empty when the JVM does not count them. */
+    private static Map<Long, Long> allocatedByThread() {
+        Map<Long, Long> out = new HashMap<>();
+        if (!THREADS.isThreadAllocatedMemorySupported() || !THREADS.isThreadAllocatedMemoryEnabled()) {
+            return out;
+        }
+        long[] ids = THREADS.getAllThreadIds();
+        long[] bytes = THREADS.getThreadAllocatedBytes(ids);
+        for (int i = 0; i < ids.length; i++) {
+            if (bytes[i] >= 0) {
+                out.put(ids[i], bytes[i]);
+            }
+        }
+        return out;
+    }
+
+    /** What the threads alive at the end allocated since the start (all of it for threads started since). */
+    private static long allocatedBetween(Map<Long, Long> start, Map<Long, Long> end) {
+        if (end.isEmpty()) {
+            return -1;
+        }
+        long sum = 0;
+        for (Map.Entry<Long, Long> e : end.entrySet()) {
+            sum += e.getValue() - start.getOrDefault(e.getKey(), 0L);
+        }
+        return sum;
     }
 
     private static void sleep(long millis, AtomicReference<Throwable> failure) throws InterruptedException {

@@ -35,8 +35,11 @@ import java.util.stream.Stream;
  *       ({@link BaselineContender}: start/end/prepare/commit on both by hand, no transaction manager, no log), the
  *       ceiling. After each contender the harness checks that both tables hold exactly as many rows as the
  *       contender committed. Needs the databases of {@code scripts/test-env.sh}.</li>
- *   <li>{@code rest}: the REST round trip. Not available until the REST service exists; asking for it prints a
- *       note and runs nothing.</li>
+ *   <li>{@code rest}: the REST round trip of a participant through the coordinator service — begin, two
+ *       branches the participant prepares itself on MariaDB and PostgreSQL and registers, one RocketMQ message on
+ *       an embedded broker, commit — at fixed offered rates (open loop), as latency percentiles
+ *       ({@link RestBenchmark}). Run after the other workloads, without peers: Narayana and Atomikos have no REST
+ *       coordinator that takes participant-prepared branches.</li>
  * </ul>
  * Contenders, each with its durable log in its own temporary directory (see their classes for the exact
  * configuration): Concord ({@link ConcordContender}), Narayana with the journal store and with the default shadow
@@ -65,7 +68,8 @@ import java.util.stream.Stream;
  *   BENCH workload=xa-db threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R baseline=TPS ratio_baseline=R
  *   BENCH fsync fsyncs_per_s=X
  *   BENCH fsync_cost cpu_us_per_fsync=Y
- *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C
+ *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B
+ *   BENCH workload=rest rate=R p50_ms=.. p90_ms=.. p99_ms=.. achieved=.. failed=.. narayana=n/a atomikos=n/a
  *   TARGET ...
  * </pre>
  * {@code narayana} is the better of Narayana's two stores for that case; ratios are Concord divided by the other.
@@ -77,7 +81,9 @@ import java.util.stream.Stream;
  * <h2>Knobs</h2>
  * Options ({@code --name=value}; defaults in brackets):
  * <ul>
- *   <li>{@code --workloads} [nop,xa-db] — any of nop, xa-db, rest</li>
+ *   <li>{@code --workloads} [nop,xa-db,rest] — any of nop, xa-db, rest</li>
+ *   <li>{@code --rest-rates} [2,5,10] offered tx/s, {@code --rest-seconds} [15] per rate, {@code --rest-warmup}
+ *       [10] at the first rate, {@code --rest-clients} [24] client threads</li>
  *   <li>{@code --nop-threads} [1,4,16,64], {@code --db-threads} [1,8]</li>
  *   <li>{@code --contenders} [concord,narayana-journal,narayana-shadow,atomikos] — the baseline joins whenever
  *       xa-db runs</li>
@@ -94,7 +100,8 @@ import java.util.stream.Stream;
  *   <li>{@code --keep} [false] — keep the temporary directory (logs, children's standard error)</li>
  *   <li>{@code --child-opts} may carry any JVM option, e.g. a JFR recording with other settings</li>
  * </ul>
- * The defaults take about 8 minutes on a 2-core machine (8.5 with the build of {@code scripts/bench.sh peers}). Database settings: see {@link BenchDatabases}.
+ * The defaults take about 10 minutes on a 2-core machine (11 with the build of {@code scripts/bench.sh peers}), the
+ * rest workload about 1.5 of them. Database settings: see {@link BenchDatabases}.
  */
 public final class PeerBenchmark {
     private static final com.sun.management.OperatingSystemMXBean OS =
@@ -103,7 +110,7 @@ public final class PeerBenchmark {
 
     /** Medians of one case and contender over the rounds. */
     private record Stat(double tps, double cpuMicros, double forces, double userMicros, double sysMicros,
-                        double contextSwitches) {
+                        double contextSwitches, double allocatedBytes) {
     }
 
     private PeerBenchmark() {
@@ -115,7 +122,7 @@ public final class PeerBenchmark {
             System.out.println("see the javadoc of " + PeerBenchmark.class.getName());
             return;
         }
-        List<Workload> workloads = Arrays.stream(a.getOrDefault("workloads", "nop,xa-db").split(","))
+        List<Workload> workloads = Arrays.stream(a.getOrDefault("workloads", "nop,xa-db,rest").split(","))
                 .map(Workload::parse).distinct().toList();
         int[] nopThreads = ints(a.getOrDefault("nop-threads", "1,4,16,64"));
         int[] dbThreads = ints(a.getOrDefault("db-threads", "1,8"));
@@ -134,13 +141,17 @@ public final class PeerBenchmark {
         String concordDb = a.getOrDefault("concord-db", "pool");
         boolean keep = Boolean.parseBoolean(a.getOrDefault("keep", "false"));
 
-        if (workloads.contains(Workload.REST)) {
-            System.out.println("NOTE workload=rest skipped: the REST round trip needs the REST service, which does "
-                    + "not exist yet");
-        }
+        boolean rest = workloads.contains(Workload.REST);
+        int[] restRates = ints(a.getOrDefault("rest-rates", "2,5,10"));
+        long restSeconds = millis(a.getOrDefault("rest-seconds", "15"));
+        long restWarmup = millis(a.getOrDefault("rest-warmup", "10"));
+        int restClients = Integer.parseInt(a.getOrDefault("rest-clients", "24"));
         boolean nop = workloads.contains(Workload.NOP);
         boolean xaDb = workloads.contains(Workload.XA_DB);
         if (!nop && !xaDb) {
+            if (rest) {
+                reportRest(runRest(parent, childOpts, restRates, restSeconds, restWarmup, restClients, keep));
+            }
             return;
         }
         List<String> cases = new ArrayList<>();
@@ -244,7 +255,7 @@ public final class PeerBenchmark {
                         results.computeIfAbsent(c, x -> new LinkedHashMap<>())
                                 .computeIfAbsent(k, x -> new ArrayList<>())
                                 .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
-                                                "sys_us_per_tx", "ctxsw_per_tx")
+                                                "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx")
                                         .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
                                         .toArray());
                         if (wt[0].equals(Workload.XA_DB.id)) {
@@ -293,8 +304,63 @@ public final class PeerBenchmark {
         log("measured in %.0f s", (System.nanoTime() - started) / 1e9);
         log("fsync rates measured: %s", fsyncRates.stream().map(v -> String.format(Locale.ROOT, "%.0f", v))
                 .collect(Collectors.joining(" ")));
+        List<RestBenchmark.Result> restResults = rest
+                ? runRest(parent, childOpts, restRates, restSeconds, restWarmup, restClients, keep) : List.of();
         report(results, median(fsyncRates.stream().mapToDouble(Double::doubleValue).toArray()),
                 median(fsyncCpu.stream().mapToDouble(Double::doubleValue).toArray()), rounds);
+        reportRest(restResults);
+    }
+
+    /** The rest workload, after the others: its own service process, broker and databases' tables. */
+    private static List<RestBenchmark.Result> runRest(Path parent, List<String> childOpts, int[] rates, long seconds,
+                                                      long warmup, int clients, boolean keep) throws Exception {
+        Path root = Files.createTempDirectory(Files.createDirectories(parent), "concord-rest-bench");
+        long t0 = System.nanoTime();
+        try {
+            return new RestBenchmark().run(root, childOpts, rates, seconds, warmup, clients);
+        } catch (Exception e) {
+            System.out.println("WARN rest workload failed: " + e);
+            e.printStackTrace();
+            return List.of();
+        } finally {
+            log("rest measured in %.0f s", (System.nanoTime() - t0) / 1e9);
+            if (keep) {
+                log("kept %s", root);
+            } else {
+                deleteRecursively(root);
+            }
+        }
+    }
+
+    private static void reportRest(List<RestBenchmark.Result> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        System.out.println();
+        for (RestBenchmark.Result r : results) {
+            System.out.printf(Locale.ROOT, "BENCH workload=rest rate=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f "
+                            + "achieved=%.1f failed=%d narayana=n/a atomikos=n/a%n", r.rate(), r.p50Millis(),
+                    r.p90Millis(), r.p99Millis(), r.achieved(), r.failed());
+        }
+        System.out.println();
+        System.out.println("REST round trip (begin, two participant-prepared branches, one message, commit), open "
+                + "loop; latency from when each transaction was due to the commit's answer.");
+        System.out.println();
+        System.out.println("| offered tx/s | achieved tx/s | p50 ms | p90 ms | p99 ms | failed |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|");
+        for (RestBenchmark.Result r : results) {
+            System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f | %d |%n", r.rate(), r.achieved(),
+                    r.p50Millis(), r.p90Millis(), r.p99Millis(), r.failed());
+        }
+        System.out.println();
+        System.out.println("Mean ms per step of a transaction (the participant's side of each call):");
+        System.out.println();
+        System.out.println("| offered tx/s | " + String.join(" | ", RestBenchmark.STEPS) + " |");
+        System.out.println("|---:|" + "---:|".repeat(RestBenchmark.STEPS.length));
+        for (RestBenchmark.Result r : results) {
+            System.out.println("| " + r.rate() + " | " + Arrays.stream(r.stepMillis())
+                    .mapToObj(v -> String.format(Locale.ROOT, "%.1f", v)).collect(Collectors.joining(" | ")) + " |");
+        }
     }
 
     /** Whether the contender runs the case: the baseline exists for xa-db only. */
@@ -310,14 +376,14 @@ public final class PeerBenchmark {
         results.forEach((key, byKind) -> {
             Map<Contender.Kind, Stat> m = new LinkedHashMap<>();
             byKind.forEach((k, rs) -> m.put(k, new Stat(median(rs, 0), median(rs, 1), median(rs, 2), median(rs, 3),
-                    median(rs, 4), median(rs, 5))));
+                    median(rs, 4), median(rs, 5), median(rs, 6))));
             stats.put(key, m);
         });
         System.out.println();
         stats.forEach((key, m) -> {
             String[] wt = key.split(":");
             double concord = tps(m, Contender.Kind.CONCORD);
-            double narayana = Math.max(tps(m, Contender.Kind.NARAYANA_JOURNAL), tps(m, Contender.Kind.NARAYANA_SHADOW));
+            double narayana = best(tps(m, Contender.Kind.NARAYANA_JOURNAL), tps(m, Contender.Kind.NARAYANA_SHADOW));
             double atomikos = tps(m, Contender.Kind.ATOMIKOS);
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
                     "BENCH workload=%s threads=%s concord=%s narayana=%s atomikos=%s ratio_narayana=%s ratio_atomikos=%s",
@@ -336,8 +402,9 @@ public final class PeerBenchmark {
             if (c != null) {
                 String[] wt = key.split(":");
                 System.out.printf(Locale.ROOT, "BENCH concord workload=%s threads=%s forces_per_tx=%.3f cpu_us_per_tx=%.1f "
-                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f%n", wt[0], wt[1], c.forces(),
-                        c.cpuMicros(), c.userMicros(), c.sysMicros(), c.contextSwitches());
+                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f%n", wt[0], wt[1],
+                        c.forces(), c.cpuMicros(), c.userMicros(), c.sysMicros(), c.contextSwitches(),
+                        c.allocatedBytes());
             }
         });
 
@@ -363,25 +430,25 @@ public final class PeerBenchmark {
             System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                     wt[0], wt[1], num(concord), num(nj), num(ns), num(at),
                     wt[0].equals(Workload.XA_DB.id) ? num(base) : "–",
-                    ratio(concord, Math.max(nj, ns)), ratio(concord, at),
+                    ratio(concord, best(nj, ns)), ratio(concord, at),
                     wt[0].equals(Workload.XA_DB.id) ? ratio(concord, base) : "–",
                     c == null || Double.isNaN(c.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", c.forces()), cpu);
         });
 
         System.out.println();
         System.out.println("Cost per committed transaction, whole process (medians): CPU µs (user + system), "
-                + "context switches; latency = threads ÷ tx/s (closed loop); Concord's log forces per transaction "
+                + "context switches, heap bytes allocated; latency = threads ÷ tx/s (closed loop); Concord's log forces per transaction "
                 + "and per second.");
         System.out.println();
         System.out.println("| workload | threads | contender | tx/s | latency µs | CPU µs/tx | user µs/tx | system µs/tx "
-                + "| context switches/tx | log forces/tx | log forces/s |");
-        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + "| context switches/tx | heap bytes/tx | log forces/tx | log forces/s |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         stats.forEach((key, m) -> {
             String[] wt = key.split(":");
             m.forEach((k, st) -> System.out.printf(Locale.ROOT,
-                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %s | %s |%n",
+                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %s | %s | %s |%n",
                     wt[0], wt[1], k.id, num(st.tps()), Integer.parseInt(wt[1]) * 1e6 / st.tps(), st.cpuMicros(),
-                    st.userMicros(), st.sysMicros(), st.contextSwitches(),
+                    st.userMicros(), st.sysMicros(), st.contextSwitches(), num(st.allocatedBytes()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", st.forces()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.0f", st.forces() * st.tps())));
         });
@@ -389,7 +456,7 @@ public final class PeerBenchmark {
         System.out.println();
         Map<Contender.Kind, Stat> nop16 = stats.get("nop:16");
         if (nop16 != null) {
-            double r = tps(nop16, Contender.Kind.CONCORD) / Math.max(tps(nop16, Contender.Kind.NARAYANA_JOURNAL),
+            double r = tps(nop16, Contender.Kind.CONCORD) / best(tps(nop16, Contender.Kind.NARAYANA_JOURNAL),
                     tps(nop16, Contender.Kind.NARAYANA_SHADOW));
             target("nop threads=16 concord/narayana_best", r, ">=", 10);
         }
@@ -420,6 +487,11 @@ public final class PeerBenchmark {
     private static double tps(Map<Contender.Kind, Stat> m, Contender.Kind k) {
         Stat s = m.get(k);
         return s == null ? Double.NaN : s.tps();
+    }
+
+    /** The higher of two rates, either of which may be missing (NaN). */
+    private static double best(double a, double b) {
+        return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.max(a, b);
     }
 
     private static String num(double v) {

@@ -8,7 +8,7 @@ enum Workload {
     NOP("nop"),
     /** One MariaDB branch and one PostgreSQL branch, a one-row insert each. */
     XA_DB("xa-db"),
-    /** The REST round trip; needs the REST service, which does not exist yet. */
+    /** The REST round trip of a participant through the coordinator service ({@link RestBenchmark}). */
     REST("rest");
 
     final String id;

@@ -1,5 +1,6 @@
 package dev.concord.recovery.log;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -37,6 +38,16 @@ public final class BranchRecord {
     /** A copy of the resource's recovery data; empty when it has none. */
     public byte[] recoveryData() {
         return recoveryData.clone();
+    }
+
+    /** The length of the recovery data, without copying it. */
+    public int recoveryDataLength() {
+        return recoveryData.length;
+    }
+
+    /** Puts the recovery data into {@code out}, without copying it first. */
+    public void writeRecoveryData(ByteBuffer out) {
+        out.put(recoveryData);
     }
 
     @Override

@@ -14,8 +14,6 @@ import javax.transaction.xa.Xid;
 public final class ConcordXid implements Xid {
     private final Gtrid gtrid;
     private final int branch;
-    private final byte[] gtridBytes;
-    private final byte[] bqual;
 
     public ConcordXid(Gtrid gtrid, int branch) {
         if (branch < 1) {
@@ -23,13 +21,11 @@ public final class ConcordXid implements Xid {
         }
         this.gtrid = gtrid;
         this.branch = branch;
-        this.gtridBytes = gtrid.toBytes();
-        this.bqual = bqualOf(branch);
     }
 
     /** The bqual bytes for a branch number. */
     public static byte[] bqualOf(int branch) {
-        return ByteBuffer.allocate(4).putInt(branch).array();
+        return new byte[] {(byte) (branch >>> 24), (byte) (branch >>> 16), (byte) (branch >>> 8), (byte) branch};
     }
 
     /** The branch number in a bqual, or -1 when it is not one of ours. */
@@ -73,12 +69,12 @@ public final class ConcordXid implements Xid {
 
     @Override
     public byte[] getGlobalTransactionId() {
-        return gtridBytes.clone();
+        return gtrid.toBytes();
     }
 
     @Override
     public byte[] getBranchQualifier() {
-        return bqual.clone();
+        return bqualOf(branch);
     }
 
     @Override
@@ -94,7 +90,7 @@ public final class ConcordXid implements Xid {
     @Override
     public String toString() {
         return XidFormat.FORMAT_ID + ":" + gtrid + ":" + branch + " [" + gtrid.toHex() + "/"
-                + HexFormat.of().formatHex(bqual) + "]";
+                + HexFormat.of().formatHex(bqualOf(branch)) + "]";
     }
 
     /** True when two XIDs have the same format id, gtrid and bqual, whatever their classes. */

@@ -21,12 +21,15 @@ public final class Gtrid implements Comparable<Gtrid> {
     private final long beginMillis;
     private final long sequence;
     private final byte[] bytes;
+    /** Kept: a gtrid is a key of several maps on the commit path. */
+    private final int hash;
 
     private Gtrid(String nodeId, long beginMillis, long sequence, byte[] bytes) {
         this.nodeId = nodeId;
         this.beginMillis = beginMillis;
         this.sequence = sequence;
         this.bytes = bytes;
+        this.hash = Arrays.hashCode(bytes);
     }
 
     /**
@@ -133,6 +136,11 @@ public final class Gtrid implements Comparable<Gtrid> {
         return bytes.clone();
     }
 
+    /** Puts the binary form into {@code out}, without the copy {@link #toBytes()} makes. */
+    public void writeTo(ByteBuffer out) {
+        out.put(bytes);
+    }
+
     /** Length of the binary form. */
     public int length() {
         return bytes.length;
@@ -155,12 +163,12 @@ public final class Gtrid implements Comparable<Gtrid> {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Gtrid g && Arrays.equals(bytes, g.bytes);
+        return o instanceof Gtrid g && g.hash == hash && Arrays.equals(bytes, g.bytes);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(bytes);
+        return hash;
     }
 
     /** Text form {@code nodeId:beginMillis:sequence}, accepted by {@link #parseText(String)}. */

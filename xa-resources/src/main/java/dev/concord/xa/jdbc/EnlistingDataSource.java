@@ -91,7 +91,9 @@ public final class EnlistingDataSource implements DataSource, AutoCloseable {
 
     private static AgroalConnectionFactoryConfigurationSupplier connectionFactory(
             AgroalConnectionFactoryConfigurationSupplier factory, JdbcResourceConfig c) {
-        factory.connectionProviderClass(XaDataSources.dataSourceClass(c))
+        // mysql-connector-j would send two SET autocommit statements per transaction (see BranchAutoCommit).
+        factory.connectionProviderClass(c.type() == JdbcResourceConfig.Type.MYSQL ? MysqlPoolXADataSource.class
+                        : XaDataSources.dataSourceClass(c))
                 .autoCommit(true)
                 .loginTimeout(c.connectTimeout());
         if (c.url() != null) {

@@ -131,10 +131,12 @@ final class PoolTransactionIntegration implements TransactionIntegration {
     private final class EnlistedConnection implements Synchronization, NamedJdbcXAResource.Owner {
         private final TransactionAware connection;
         private final NamedJdbcXAResource xaResource;
+        private final XAResource driver;
         private volatile boolean started;
 
         EnlistedConnection(TransactionAware connection, XAResource driver) {
             this.connection = connection;
+            this.driver = driver;
             this.xaResource = new NamedJdbcXAResource(resourceName, supportsJoin, driver, this);
         }
 
@@ -145,6 +147,9 @@ final class PoolTransactionIntegration implements TransactionIntegration {
         @Override
         public void beforeStart() throws XAException {
             try {
+                if (driver instanceof BranchAutoCommit.Resource r) {
+                    r.holdAutoCommitLocally();
+                }
                 connection.transactionStart();
                 started = true;
             } catch (SQLException e) {

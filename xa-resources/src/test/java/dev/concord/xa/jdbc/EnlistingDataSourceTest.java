@@ -316,6 +316,49 @@ class EnlistingDataSourceTest {
         }
     }
 
+    @Test
+    void mariaDbTransactionsSendNoAutoCommitSwitchesYetTheConnectionSaysOffInsideAndOnOutside() throws Exception {
+        JdbcXaResource single = new JdbcXaResource(JdbcFixture.mariaDbConfig("maria-autocommit").maxPoolSize(1).build());
+        EnlistingDataSource ds = fx.pool(single);
+        String table = fx.table(single);
+        long sessionBefore;
+        long switchesBefore;
+        try (Connection c = ds.getConnection()) {
+            sessionBefore = sessionId(c);
+            switchesBefore = sessionStatus(c, "Com_set_option");
+        }
+        for (int i = 1; i <= 5; i++) {
+            fx.tm.begin();
+            try (Connection c = ds.getConnection()) {
+                assertFalse(c.getAutoCommit(), "inside a transaction the connection says auto-commit is off");
+                insert(c, table, i, "in a branch");
+            }
+            if (i == 5) {
+                fx.tm.rollback();
+            } else {
+                fx.tm.commit();
+            }
+        }
+        try (Connection c = ds.getConnection()) {
+            assertEquals(sessionBefore, sessionId(c), "the same pooled connection served every transaction");
+            assertEquals(switchesBefore, sessionStatus(c, "Com_set_option"),
+                    "no SET statement reached MariaDB for the five transactions");
+            assertTrue(c.getAutoCommit(), "back in the pool, the connection is in auto-commit mode again");
+            insert(c, table, 100, "auto-committed");
+        }
+        assertEquals(5, count(single, table), "four committed rows, the rolled-back one absent, the auto-committed "
+                + "one visible at once");
+    }
+
+    /** A session status counter of MariaDB, read on the connection itself. */
+    private static long sessionStatus(Connection c, String name) throws SQLException {
+        try (Statement s = c.createStatement();
+                java.sql.ResultSet r = s.executeQuery("SHOW SESSION STATUS LIKE '" + name + "'")) {
+            assertTrue(r.next(), name);
+            return r.getLong(2);
+        }
+    }
+
     /** The XID in MariaDB's SQL syntax: {@code X'gtrid', X'bqual', formatId}. */
     private static String sqlXid(ConcordXid xid) {
         HexFormat hex = HexFormat.of();

@@ -305,7 +305,7 @@ public final class FileTransactionLog implements TransactionLog {
         } finally {
             lock.unlock();
         }
-        awaitDurable(p, "commit decision of " + decision.gtrid());
+        awaitDurable(p, "commit decision", decision.gtrid());
     }
 
     @Override
@@ -317,7 +317,7 @@ public final class FileTransactionLog implements TransactionLog {
             long endedAt = config.clock().millis();
             Pending p = newPending(new LogRecord.End(gtrid, endedAt), null);
             state.end(gtrid, endedAt);
-            writeUnforced(enqueue(p), "END of " + gtrid);
+            writeUnforced(enqueue(p), "END", gtrid);
         } finally {
             lock.unlock();
         }
@@ -334,7 +334,7 @@ public final class FileTransactionLog implements TransactionLog {
         } finally {
             lock.unlock();
         }
-        awaitDurable(p, "heuristic record of " + heuristic.gtrid());
+        awaitDurable(p, "heuristic record", heuristic.gtrid());
     }
 
     @Override
@@ -346,7 +346,7 @@ public final class FileTransactionLog implements TransactionLog {
             checkWritable();
             Pending p = newPending(new LogRecord.Forget(gtrid, resourceName, branch), null);
             state.forget(gtrid, resourceName, branch);
-            writeUnforced(enqueue(p), "FORGET of " + gtrid);
+            writeUnforced(enqueue(p), "FORGET", gtrid);
         } finally {
             lock.unlock();
         }
@@ -540,7 +540,7 @@ public final class FileTransactionLog implements TransactionLog {
      * uninterruptibly: giving up early would report "not durable" for a record that may still become durable; an
      * interrupt is kept for the caller.
      */
-    private void awaitDurable(Pending p, String what) throws LogException {
+    private void awaitDurable(Pending p, String what, Gtrid gtrid) throws LogException {
         boolean interrupted = false;
         while (p.outcome == Outcome.QUEUED) {
             if (p.leadOffered) {
@@ -562,7 +562,7 @@ public final class FileTransactionLog implements TransactionLog {
             Thread.currentThread().interrupt();
         }
         if (p.outcome == Outcome.FAILED) {
-            throw new LogException("the " + what + " may not be durable: " + failure.getMessage(),
+            throw new LogException("the " + what + " of " + gtrid + " may not be durable: " + failure.getMessage(),
                     failure.getCause());
         }
     }
@@ -571,12 +571,12 @@ public final class FileTransactionLog implements TransactionLog {
      * Gets an unforced record into the page cache: a running round, or one a waiter will lead, takes it along;
      * otherwise the writer writes it now, without a force.
      */
-    private void writeUnforced(Pending p, String what) throws LogException {
+    private void writeUnforced(Pending p, String what, Gtrid gtrid) throws LogException {
         if (!flushing && queue.waiters == 0) {
             lead();
         }
         if (p.outcome == Outcome.FAILED) {
-            throw new LogException("the " + what + " was not written: " + failure.getMessage(), failure.getCause());
+            throw new LogException("the " + what + " of " + gtrid + " was not written: " + failure.getMessage(), failure.getCause());
         }
     }
 

@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * What the log holds that still matters: commit decisions without END, heuristics not forgotten, decisions that
@@ -70,6 +69,9 @@ final class LiveState {
         /** Frame bytes of its carried-forward copy. */
         final int bytes;
         long segment;
+        /** Neighbours in END order (see {@link LiveState#linkByEnd}). */
+        LiveCommit older;
+        LiveCommit newer;
 
         LiveCommit(Gtrid gtrid, long endedAtMillis, long order, long segment) {
             this.gtrid = gtrid;
@@ -93,8 +95,6 @@ final class LiveState {
         }
     }
 
-    private static final Comparator<LiveCommit> BY_END = Comparator.<LiveCommit>comparingLong(c -> c.endedAtMillis)
-            .thenComparingLong(c -> c.order);
 
     private final long retentionMillis;
     private final int maxCommits;
@@ -105,7 +105,12 @@ final class LiveState {
     private long nextSerial;
 
     private final Map<Gtrid, LiveCommit> commits = new HashMap<>();
-    private final TreeSet<LiveCommit> commitsByEnd = new TreeSet<>(BY_END);
+    /**
+     * The recent commits in END order (END time, then arrival), as a list linked through the entries: ENDs arrive
+     * almost in time order, so an insertion walks back a step or two from the newest, with no allocation.
+     */
+    private LiveCommit oldestCommit;
+    private LiveCommit newestCommit;
     /** Per segment: how many recent commits have their newest copy there, and their frame bytes. */
     private final TreeMap<Long, long[]> commitsPerSegment = new TreeMap<>();
     private long commitOrder;
@@ -214,8 +219,8 @@ final class LiveState {
         }
         lastPruneMillis = nowMillis;
         long cutoff = nowMillis - retentionMillis;
-        while (!commitsByEnd.isEmpty() && commitsByEnd.first().endedAtMillis <= cutoff) {
-            drop(commitsByEnd.first());
+        while (oldestCommit != null && oldestCommit.endedAtMillis <= cutoff) {
+            drop(oldestCommit);
         }
     }
 
@@ -233,7 +238,7 @@ final class LiveState {
     RecentCommits recentCommits(long nowMillis) {
         long cutoff = nowMillis - retentionMillis;
         Map<Gtrid, Long> listed = new LinkedHashMap<>();
-        for (LiveCommit c : commitsByEnd) {
+        for (LiveCommit c = oldestCommit; c != null; c = c.newer) {
             if (c.endedAtMillis > cutoff) {
                 listed.put(c.gtrid, c.endedAtMillis);
             }
@@ -308,7 +313,7 @@ final class LiveState {
             }
         }
         if (!commitsPerSegment.headMap(segment, true).isEmpty()) {
-            for (LiveCommit c : commitsByEnd) {
+            for (LiveCommit c = oldestCommit; c != null; c = c.newer) {
                 if (c.segment <= segment) {
                     entries.add(c);
                 }
@@ -369,10 +374,10 @@ final class LiveState {
         }
         LiveCommit c = new LiveCommit(gtrid, endedAtMillis, commitOrder++, NOT_WRITTEN);
         commits.put(gtrid, c);
-        commitsByEnd.add(c);
+        linkByEnd(c);
         moveCommit(c, segment);
         while (commits.size() > maxCommits) {
-            drop(commitsByEnd.first());
+            drop(oldestCommit);
         }
     }
 
@@ -387,8 +392,44 @@ final class LiveState {
 
     private void unlink(LiveCommit c) {
         commits.remove(c.gtrid);
-        commitsByEnd.remove(c);
+        unlinkByEnd(c);
         count(c, -1);
+    }
+
+    /** Inserts a new entry at its place in END order, searching from the newest end. */
+    private void linkByEnd(LiveCommit c) {
+        LiveCommit before = newestCommit;
+        while (before != null && (before.endedAtMillis > c.endedAtMillis
+                || (before.endedAtMillis == c.endedAtMillis && before.order > c.order))) {
+            before = before.older;
+        }
+        c.older = before;
+        c.newer = before == null ? oldestCommit : before.newer;
+        if (c.older == null) {
+            oldestCommit = c;
+        } else {
+            c.older.newer = c;
+        }
+        if (c.newer == null) {
+            newestCommit = c;
+        } else {
+            c.newer.older = c;
+        }
+    }
+
+    private void unlinkByEnd(LiveCommit c) {
+        if (c.older == null) {
+            oldestCommit = c.newer;
+        } else {
+            c.older.newer = c.newer;
+        }
+        if (c.newer == null) {
+            newestCommit = c.older;
+        } else {
+            c.newer.older = c.older;
+        }
+        c.older = null;
+        c.newer = null;
     }
 
     private void moveCommit(LiveCommit c, long segment) {

@@ -5,10 +5,6 @@ import dev.concord.recovery.log.CommitDecision;
 import dev.concord.recovery.log.HeuristicOutcome;
 import dev.concord.recovery.log.HeuristicRecord;
 import dev.concord.recovery.xid.Gtrid;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -76,55 +72,105 @@ public final class LogRecordCodec {
 
     /** Encodes a record as one complete frame: length, checksum, type and payload. */
     public static byte[] encode(LogRecord record) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeLong(0); // room for the length and the checksum, filled in below
-            if (record instanceof LogRecord.Decision d) {
-                out.writeByte(TYPE_DECISION);
-                out.writeLong(d.serial());
-                writeGtrid(out, d.decision().gtrid());
-                out.writeLong(d.decision().decidedAtMillis());
-                out.writeInt(d.decision().branches().size());
-                for (BranchRecord b : d.decision().branches()) {
-                    writeBranch(out, b);
-                }
-            } else if (record instanceof LogRecord.End e) {
-                out.writeByte(e.timeUnknown() ? TYPE_END_V1 : TYPE_END);
-                writeGtrid(out, e.gtrid());
-                if (!e.timeUnknown()) {
-                    out.writeLong(e.endedAtMillis());
-                }
-            } else if (record instanceof LogRecord.RecentCommit r) {
-                out.writeByte(TYPE_RECENT_COMMIT);
-                writeGtrid(out, r.gtrid());
-                out.writeLong(r.endedAtMillis());
-            } else if (record instanceof LogRecord.CommitHorizon h) {
-                out.writeByte(TYPE_COMMIT_HORIZON);
-                out.writeLong(h.horizonMillis());
-            } else if (record instanceof LogRecord.Heuristic h) {
-                HeuristicRecord r = h.heuristic();
-                out.writeByte(TYPE_HEURISTIC);
-                out.writeLong(h.serial());
-                writeGtrid(out, r.gtrid());
-                writeBranch(out, r.branch());
-                out.writeByte(outcomeCode(r.outcome()));
-                writeString(out, r.detail());
-                out.writeLong(r.recordedAtMillis());
-            } else if (record instanceof LogRecord.Forget f) {
-                out.writeByte(TYPE_FORGET);
-                writeGtrid(out, f.gtrid());
-                writeString(out, f.resourceName());
-                out.writeInt(f.branch());
-            } else {
-                throw new IllegalArgumentException("unknown record " + record);
+        byte[] frame = new byte[FRAME_HEADER_BYTES + bodyBytes(record)];
+        ByteBuffer out = ByteBuffer.wrap(frame).position(FRAME_HEADER_BYTES); // length and checksum go in below
+        if (record instanceof LogRecord.Decision d) {
+            out.put(TYPE_DECISION).putLong(d.serial());
+            writeGtrid(out, d.decision().gtrid());
+            out.putLong(d.decision().decidedAtMillis()).putInt(d.decision().branches().size());
+            for (BranchRecord b : d.decision().branches()) {
+                writeBranch(out, b);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("a byte array stream cannot fail", e);
+        } else if (record instanceof LogRecord.End e) {
+            out.put(e.timeUnknown() ? TYPE_END_V1 : TYPE_END);
+            writeGtrid(out, e.gtrid());
+            if (!e.timeUnknown()) {
+                out.putLong(e.endedAtMillis());
+            }
+        } else if (record instanceof LogRecord.RecentCommit r) {
+            out.put(TYPE_RECENT_COMMIT);
+            writeGtrid(out, r.gtrid());
+            out.putLong(r.endedAtMillis());
+        } else if (record instanceof LogRecord.CommitHorizon h) {
+            out.put(TYPE_COMMIT_HORIZON).putLong(h.horizonMillis());
+        } else if (record instanceof LogRecord.Heuristic h) {
+            HeuristicRecord r = h.heuristic();
+            out.put(TYPE_HEURISTIC).putLong(h.serial());
+            writeGtrid(out, r.gtrid());
+            writeBranch(out, r.branch());
+            out.put(outcomeCode(r.outcome()));
+            writeString(out, r.detail());
+            out.putLong(r.recordedAtMillis());
+        } else {
+            LogRecord.Forget f = (LogRecord.Forget) record;
+            out.put(TYPE_FORGET);
+            writeGtrid(out, f.gtrid());
+            writeString(out, f.resourceName());
+            out.putInt(f.branch());
         }
-        byte[] frame = bytes.toByteArray();
+        if (out.hasRemaining()) {
+            throw new IllegalStateException("encoded " + out.position() + " bytes of a " + frame.length
+                    + "-byte frame of " + record);
+        }
         int length = frame.length - FRAME_HEADER_BYTES;
-        ByteBuffer.wrap(frame).putInt(0, length).putInt(4, crcOf(frame, FRAME_HEADER_BYTES, length));
+        out.putInt(0, length).putInt(4, crcOf(frame, FRAME_HEADER_BYTES, length));
         return frame;
+    }
+
+    /** The bytes after the frame header: type byte and payload. */
+    private static int bodyBytes(LogRecord record) {
+        if (record instanceof LogRecord.Decision d) {
+            int bytes = 1 + 8 + gtridBytes(d.decision().gtrid()) + 8 + 4;
+            for (BranchRecord b : d.decision().branches()) {
+                bytes += branchBytes(b);
+            }
+            return bytes;
+        } else if (record instanceof LogRecord.End e) {
+            return 1 + gtridBytes(e.gtrid()) + (e.timeUnknown() ? 0 : 8);
+        } else if (record instanceof LogRecord.RecentCommit r) {
+            return 1 + gtridBytes(r.gtrid()) + 8;
+        } else if (record instanceof LogRecord.CommitHorizon) {
+            return 1 + 8;
+        } else if (record instanceof LogRecord.Heuristic h) {
+            HeuristicRecord r = h.heuristic();
+            return 1 + 8 + gtridBytes(r.gtrid()) + branchBytes(r.branch()) + 1 + stringBytes(r.detail()) + 8;
+        } else if (record instanceof LogRecord.Forget f) {
+            return 1 + gtridBytes(f.gtrid()) + stringBytes(f.resourceName()) + 4;
+        }
+        throw new IllegalArgumentException("unknown record " + record);
+    }
+
+    private static int gtridBytes(Gtrid gtrid) {
+        return 1 + gtrid.length();
+    }
+
+    private static int branchBytes(BranchRecord b) {
+        return stringBytes(b.resourceName()) + 4 + 4 + b.recoveryDataLength();
+    }
+
+    private static int stringBytes(String s) {
+        return 4 + utf8Length(s);
+    }
+
+    /** The length of {@code s} in UTF-8, as {@link String#getBytes} encodes it (a lone surrogate becomes '?'). */
+    private static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                n += 1;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 
     /** The frame length of a {@link LogRecord.RecentCommit} (and of a timed END) of this transaction. */
@@ -317,10 +363,9 @@ public final class LogRecordCodec {
         return millis;
     }
 
-    private static void writeGtrid(DataOutputStream out, Gtrid gtrid) throws IOException {
-        byte[] raw = gtrid.toBytes();
-        out.writeByte(raw.length);
-        out.write(raw);
+    private static void writeGtrid(ByteBuffer out, Gtrid gtrid) {
+        out.put((byte) gtrid.length());
+        gtrid.writeTo(out);
     }
 
     private static Gtrid readGtrid(ByteBuffer in) throws CorruptRecordException {
@@ -333,12 +378,10 @@ public final class LogRecordCodec {
         return gtrid;
     }
 
-    private static void writeBranch(DataOutputStream out, BranchRecord branch) throws IOException {
+    private static void writeBranch(ByteBuffer out, BranchRecord branch) {
         writeString(out, branch.resourceName());
-        out.writeInt(branch.branch());
-        byte[] data = branch.recoveryData();
-        out.writeInt(data.length);
-        out.write(data);
+        out.putInt(branch.branch()).putInt(branch.recoveryDataLength());
+        branch.writeRecoveryData(out);
     }
 
     private static BranchRecord readBranch(ByteBuffer in) throws CorruptRecordException {
@@ -349,10 +392,9 @@ public final class LogRecordCodec {
         return new BranchRecord(resource, branch, data);
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
+    private static void writeString(ByteBuffer out, String s) {
         byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(utf8.length);
-        out.write(utf8);
+        out.putInt(utf8.length).put(utf8);
     }
 
     private static String readString(ByteBuffer in) throws CorruptRecordException {

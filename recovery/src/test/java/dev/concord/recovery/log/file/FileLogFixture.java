@@ -4,6 +4,7 @@ import dev.concord.recovery.log.CommitDecision;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -30,7 +31,11 @@ final class FileLogFixture {
         try (Stream<Path> files = Files.list(from)) {
             for (Path p : files.toList()) {
                 if (!p.getFileName().toString().equals(DirectoryLock.FILE_NAME)) {
-                    Files.copy(p, to.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                    try {
+                        Files.copy(p, to.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                    } catch (NoSuchFileException e) {
+                        // A segment being pre-allocated was renamed meanwhile: empty, as a crash may leave it out.
+                    }
                 }
             }
         }

@@ -117,6 +117,17 @@ class LogRecordCodecTest {
     }
 
     @Test
+    void stringsOfEveryUtf8WidthRoundTripAndALoneSurrogateBecomesAQuestionMark() throws Exception {
+        String everyWidth = "a\u00e9\u20ac\uD83D\uDE00z"; // 1, 2, 3 and 4 bytes in UTF-8
+        LogRecord forget = new LogRecord.Forget(gtrid(6), everyWidth, 1);
+        assertEquals(forget, roundTrip(forget));
+        HeuristicRecord lone = new HeuristicRecord(gtrid(6), new BranchRecord(everyWidth, 2, null),
+                HeuristicOutcome.MIXED, "x\uD800y", 1);
+        LogRecord decoded = roundTrip(new LogRecord.Heuristic(1, lone));
+        assertEquals("x?y", ((LogRecord.Heuristic) decoded).heuristic().detail());
+    }
+
+    @Test
     void forgetRoundTrips() throws Exception {
         LogRecord record = new LogRecord.Forget(gtrid(5), "orders-db", 17);
         assertEquals(record, roundTrip(record));
