@@ -116,12 +116,12 @@ class ConcordObjectFactoryTest {
 
         @Override
         public XAConnection getXAConnection() {
-            throw new UnsupportedOperationException();
+            throw new UnsupportedOperationException("a bean for property binding only; never connected");
         }
 
         @Override
         public XAConnection getXAConnection(String user, String password) {
-            throw new UnsupportedOperationException();
+            throw new UnsupportedOperationException("a bean for property binding only; never connected");
         }
 
         @Override
