@@ -17,8 +17,6 @@ import dev.concord.recovery.xid.Gtrid;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.transaction.xa.XAException;
-import javax.transaction.xa.XAResource;
-import javax.transaction.xa.Xid;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,13 +35,6 @@ class BranchResolutionTest {
         f.close();
     }
 
-    private static void prepare(MockResourceManager rm, Xid xid) throws XAException {
-        MockResourceManager.Connection c = rm.connect();
-        c.start(xid, XAResource.TMNOFLAGS);
-        c.end(xid, XAResource.TMSUCCESS);
-        c.prepare(xid);
-    }
-
     private Gtrid previousRun(long sequence) {
         return Gtrid.of("test-node", earlier, sequence);
     }
@@ -51,8 +42,8 @@ class BranchResolutionTest {
     /** A commit decision for A#1 and B#2 in the log, both branches prepared. */
     private Gtrid loggedDecision(MockResourceManager a, MockResourceManager b, long sequence) throws Exception {
         Gtrid g = previousRun(sequence);
-        prepare(a, new ConcordXid(g, 1));
-        prepare(b, new ConcordXid(g, 2));
+        a.seedPrepared(new ConcordXid(g, 1));
+        b.seedPrepared(new ConcordXid(g, 2));
         f.log.forceCommitDecision(new CommitDecision(g, earlier,
                 List.of(new BranchRecord("A", 1, null), new BranchRecord("B", 2, null))));
         return g;
@@ -101,7 +92,7 @@ class BranchResolutionTest {
     void committingABranchWithoutACommitDecisionIsRefusedAndRollingItBackWorks() throws Exception {
         MockResourceManager a = f.database("A");
         Gtrid g = previousRun(3);
-        prepare(a, new ConcordXid(g, 1));
+        a.seedPrepared(new ConcordXid(g, 1));
 
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> recovery.resolve(g, PhaseTwoJob.Direction.COMMIT, "A", 1));
@@ -135,7 +126,7 @@ class BranchResolutionTest {
         MockResourceManager down = f.database("DOWN").always(Op.RECOVER, XAException.XAER_RMFAIL);
         MockResourceManager a = f.database("A");
         Gtrid g = previousRun(7);
-        prepare(a, new ConcordXid(g, 1));
+        a.seedPrepared(new ConcordXid(g, 1));
 
         RecoveryManager.Resolution r = recovery.resolve(g, PhaseTwoJob.Direction.ROLLBACK, null, 1);
         assertEquals(BranchState.ROLLED_BACK, a.state(1, g));
@@ -151,7 +142,7 @@ class BranchResolutionTest {
     void anotherNodesTransactionIsNotTouched() throws Exception {
         MockResourceManager a = f.database("A");
         Gtrid other = Gtrid.of("other-node", earlier, 5);
-        prepare(a, new ConcordXid(other, 1));
+        a.seedPrepared(new ConcordXid(other, 1));
         assertThrows(IllegalArgumentException.class, () -> recovery.resolve(other, PhaseTwoJob.Direction.ROLLBACK,
                 "A", 1));
         assertEquals(BranchState.PREPARED, a.state(1, other));

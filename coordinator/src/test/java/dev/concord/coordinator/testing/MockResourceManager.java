@@ -128,6 +128,14 @@ public final class MockResourceManager implements RecoverableResource {
         return new Connection(connections.incrementAndGet());
     }
 
+    /** A participant's branch prepared on a connection of its own (start, end, prepare), as recovery finds it. */
+    public void seedPrepared(Xid xid) throws XAException {
+        Connection c = connect();
+        c.start(xid, XAResource.TMNOFLAGS);
+        c.end(xid, XAResource.TMSUCCESS);
+        c.prepare(xid);
+    }
+
     /** The RM's state of a branch, or null if it never saw it. */
     public synchronized BranchState state(int branch, dev.concord.recovery.xid.Gtrid gtrid) {
         return states.get(key(new ConcordXid(gtrid, branch)));
