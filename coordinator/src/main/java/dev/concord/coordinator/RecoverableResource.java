@@ -5,8 +5,10 @@ import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 
 /**
- * A configured resource manager that phase-2 retries and recovery can reach by name: it opens a fresh XA
- * connection whenever asked, so a failed connection (XAER_RMFAIL) is replaced rather than kept.
+ * A configured resource manager that phase-2 retries and recovery can reach by name: it hands out an XA connection
+ * whenever asked, and never one that failed (XAER_RMFAIL): a failed connection is replaced rather than kept. A
+ * resource may keep idle connections for reuse, as long as a dead one is never handed out in place of one that
+ * works.
  */
 public interface RecoverableResource {
     /** The configured name; the same as {@link NamedXAResource#resourceName()} of its connections. */
@@ -27,13 +29,24 @@ public interface RecoverableResource {
     }
 
     /**
-     * Opens a new connection.
+     * A connection: a new one, or an idle one the resource kept.
      *
      * @throws XAException with XAER_RMFAIL when the resource cannot be reached
      */
     Lease open() throws XAException;
 
-    /** A connection opened for phase 2 or recovery; closing it releases the connection. */
+    /**
+     * Checks that the resource answers now (readiness). The default opens a connection and closes it; a resource
+     * that keeps idle connections also makes sure the one it hands out still answers.
+     *
+     * @throws XAException with XAER_RMFAIL when the resource cannot be reached
+     */
+    default void checkReachable() throws XAException {
+        Lease lease = open();
+        lease.close();
+    }
+
+    /** A connection for phase 2 or recovery; closing it gives the connection back (or closes it). */
     interface Lease extends AutoCloseable {
         XAResource xaResource();
 

@@ -92,6 +92,10 @@ final class ConcordContender implements Contender {
             pgPool.close();
         }
         coordinator.close();
+        if (mariaResource != null) {
+            mariaResource.close();
+            pgResource.close();
+        }
         log.close();
     }
 

@@ -241,7 +241,7 @@ public final class DbCrashFixture implements AutoCloseable {
         return out;
     }
 
-    /** Kills what still runs, rolls back this node's prepared branches and drops the tables. */
+    /** Kills what still runs, rolls back this node's prepared branches, drops the tables, closes the resources. */
     @Override
     public void close() throws Exception {
         for (ChildProcess child : children) {
@@ -260,6 +260,7 @@ public final class DbCrashFixture implements AutoCloseable {
             } catch (SQLException e) {
                 failures.add(e);
             }
+            r.close();
         }
         if (!failures.isEmpty()) {
             Exception first = failures.get(0);

@@ -24,6 +24,12 @@ import java.util.regex.Pattern;
 public final class JdbcResourceConfig {
     /** The longest resource name; the name is written into every commit decision. */
     public static final int MAX_NAME_LENGTH = 64;
+    /** Default of {@link #phase2IdleConnections()}. */
+    public static final int DEFAULT_PHASE2_IDLE_CONNECTIONS = 4;
+    /** Largest accepted {@link #phase2IdleConnections()}. */
+    public static final int MAX_PHASE2_IDLE_CONNECTIONS = 1000;
+    /** Default of {@link #phase2IdleTimeout()}. */
+    public static final Duration DEFAULT_PHASE2_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1," + MAX_NAME_LENGTH + "}");
     private static final Pattern PROPERTY_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -79,6 +85,8 @@ public final class JdbcResourceConfig {
     private final Duration connectTimeout;
     private final Duration acquireTimeout;
     private final Duration validateAfterIdle;
+    private final int phase2IdleConnections;
+    private final Duration phase2IdleTimeout;
 
     private JdbcResourceConfig(Builder b) {
         this.name = b.name;
@@ -93,6 +101,8 @@ public final class JdbcResourceConfig {
         this.connectTimeout = b.connectTimeout;
         this.acquireTimeout = b.acquireTimeout;
         this.validateAfterIdle = b.validateAfterIdle;
+        this.phase2IdleConnections = b.phase2IdleConnections;
+        this.phase2IdleTimeout = b.phase2IdleTimeout;
     }
 
     /** A builder with the defaults listed on {@link Builder}. */
@@ -154,9 +164,25 @@ public final class JdbcResourceConfig {
         return acquireTimeout;
     }
 
-    /** A pooled connection idle for longer than this is checked with {@code isValid} before it is handed out. */
+    /**
+     * A connection of the application pool ({@link EnlistingDataSource}) idle for longer than this is checked with
+     * {@code isValid} before it is handed out.
+     */
     public Duration validateAfterIdle() {
         return validateAfterIdle;
+    }
+
+    /**
+     * Most idle physical connections {@link JdbcXaResource#open()} keeps for the coordinator's own use (registration
+     * checks, phase 2, recovery scans); 0 opens a new connection for every lease. Not the application's pool.
+     */
+    public int phase2IdleConnections() {
+        return phase2IdleConnections;
+    }
+
+    /** A connection of {@link JdbcXaResource#open()} idle for longer than this is closed instead of reused. */
+    public Duration phase2IdleTimeout() {
+        return phase2IdleTimeout;
     }
 
     /** Whether {@code start(xid, TMJOIN)} works on this database; see {@link JdbcXaResource#supportsJoin()}. */
@@ -174,7 +200,8 @@ public final class JdbcResourceConfig {
                 + ", user=" + user + ", password=" + (password == null ? "none" : "****")
                 + ", properties=" + shown + ", pool=" + minPoolSize + ".." + maxPoolSize
                 + ", connectTimeout=" + connectTimeout + ", acquireTimeout=" + acquireTimeout
-                + ", validateAfterIdle=" + validateAfterIdle + "]";
+                + ", validateAfterIdle=" + validateAfterIdle + ", phase2IdleConnections=" + phase2IdleConnections
+                + ", phase2IdleTimeout=" + phase2IdleTimeout + "]";
     }
 
     static boolean isSecret(String propertyName) {
@@ -184,7 +211,7 @@ public final class JdbcResourceConfig {
 
     /**
      * Builds a {@link JdbcResourceConfig}. Defaults: pool 0..10, connect timeout 10 s, acquire timeout 30 s,
-     * validation of connections idle for more than 30 s.
+     * validation of connections idle for more than 30 s; up to 4 idle phase-2 connections, closed after 60 s idle.
      */
     public static final class Builder {
         private String name;
@@ -199,6 +226,8 @@ public final class JdbcResourceConfig {
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration acquireTimeout = Duration.ofSeconds(30);
         private Duration validateAfterIdle = Duration.ofSeconds(30);
+        private int phase2IdleConnections = DEFAULT_PHASE2_IDLE_CONNECTIONS;
+        private Duration phase2IdleTimeout = DEFAULT_PHASE2_IDLE_TIMEOUT;
 
         private Builder() {
         }
@@ -272,6 +301,21 @@ public final class JdbcResourceConfig {
         }
 
         /**
+         * Most idle connections {@link JdbcXaResource#open()} keeps, 0 (a new connection for every lease) to
+         * {@value JdbcResourceConfig#MAX_PHASE2_IDLE_CONNECTIONS}.
+         */
+        public Builder phase2IdleConnections(int v) {
+            this.phase2IdleConnections = v;
+            return this;
+        }
+
+        /** How long an idle connection of {@link JdbcXaResource#open()} may be reused; positive. */
+        public Builder phase2IdleTimeout(Duration v) {
+            this.phase2IdleTimeout = v;
+            return this;
+        }
+
+        /**
          * Validates and builds; the XADataSource class is loaded and every property applied to a throwaway
          * instance (no connection is opened).
          *
@@ -322,6 +366,11 @@ public final class JdbcResourceConfig {
             requirePositive(where, "connectTimeout", connectTimeout);
             requirePositive(where, "acquireTimeout", acquireTimeout);
             requirePositive(where, "validateAfterIdle", validateAfterIdle);
+            if (phase2IdleConnections < 0 || phase2IdleConnections > MAX_PHASE2_IDLE_CONNECTIONS) {
+                throw new IllegalArgumentException(where + "phase2IdleConnections must be between 0 and "
+                        + MAX_PHASE2_IDLE_CONNECTIONS + ", got " + phase2IdleConnections);
+            }
+            requirePositive(where, "phase2IdleTimeout", phase2IdleTimeout);
             JdbcResourceConfig config = new JdbcResourceConfig(this);
             XaDataSources.create(config);
             return config;

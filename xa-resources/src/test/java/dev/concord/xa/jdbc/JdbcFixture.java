@@ -197,7 +197,7 @@ final class JdbcFixture {
 
     /**
      * Closes pools and the engine, rolls back what this node and the tracked other nodes left prepared, drops the
-     * tables.
+     * tables, and closes the two resources' idle connections.
      *
      * @return the branches that had to be rolled back
      */
@@ -223,6 +223,8 @@ final class JdbcFixture {
         for (Map.Entry<JdbcXaResource, String> t : tables) {
             execute(t.getKey(), "DROP TABLE IF EXISTS " + t.getValue());
         }
+        mariaDb.close();
+        postgres.close();
         return rolledBack;
     }
 }

@@ -34,7 +34,33 @@ class JdbcResourceConfigTest {
         assertEquals(Duration.ofSeconds(10), c.connectTimeout());
         assertEquals(Duration.ofSeconds(30), c.acquireTimeout());
         assertEquals(Duration.ofSeconds(30), c.validateAfterIdle());
+        assertEquals(4, c.phase2IdleConnections());
+        assertEquals(Duration.ofSeconds(60), c.phase2IdleTimeout());
         assertTrue(c.properties().isEmpty());
+    }
+
+    @Test
+    void phaseTwoConnectionCacheIsConfigurableFromNoneToAThousand() {
+        JdbcResourceConfig none = mysql().phase2IdleConnections(0).phase2IdleTimeout(Duration.ofMillis(250)).build();
+        JdbcResourceConfig most = mysql().phase2IdleConnections(1000).build();
+
+        assertEquals(0, none.phase2IdleConnections());
+        assertEquals(Duration.ofMillis(250), none.phase2IdleTimeout());
+        assertEquals(1000, most.phase2IdleConnections());
+        assertTrue(none.toString().contains("phase2IdleConnections=0"), none.toString());
+        assertTrue(none.toString().contains("phase2IdleTimeout=PT0.25S"), none.toString());
+    }
+
+    @Test
+    void refusesPhaseTwoConnectionCacheSettingsThatCannotWork() {
+        String negative = refusal(b -> b.phase2IdleConnections(-1));
+        assertTrue(negative.contains("phase2IdleConnections must be between 0 and 1000, got -1"), negative);
+        String tooMany = refusal(b -> b.phase2IdleConnections(1001));
+        assertTrue(tooMany.contains("phase2IdleConnections") && tooMany.contains("1001"), tooMany);
+        String zero = refusal(b -> b.phase2IdleTimeout(Duration.ZERO));
+        assertTrue(zero.contains("phase2IdleTimeout must be positive"), zero);
+        assertTrue(refusal(b -> b.phase2IdleTimeout(Duration.ofSeconds(-5))).contains("phase2IdleTimeout"));
+        assertTrue(refusal(b -> b.phase2IdleTimeout(null)).contains("phase2IdleTimeout"));
     }
 
     @Test

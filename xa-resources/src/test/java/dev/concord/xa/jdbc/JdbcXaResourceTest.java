@@ -67,10 +67,10 @@ class JdbcXaResourceTest {
     }
 
     @Test
-    void everyLeaseIsANewPhysicalConnectionThatClosingTheLeaseCloses() throws Exception {
+    void withoutIdleConnectionsEveryLeaseIsANewPhysicalConnectionThatClosingTheLeaseCloses() throws Exception {
         String app = "concord-lease-" + JdbcFixture.hex(4);
         JdbcXaResource resource = new JdbcXaResource(JdbcFixture.postgresConfig("postgres-leases")
-                .property("applicationName", app).build());
+                .property("applicationName", app).phase2IdleConnections(0).build());
 
         RecoverableResource.Lease first = resource.open();
         RecoverableResource.Lease second = resource.open();
@@ -80,6 +80,27 @@ class JdbcXaResourceTest {
         assertNotNull(second.xaResource().recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN),
                 "the other lease still works");
         second.close();
+        awaitSessionsNamed(app, 0);
+    }
+
+    @Test
+    void leasesGiveTheirConnectionsBackUntilTheResourceIsClosed() throws Exception {
+        String app = "concord-cached-" + JdbcFixture.hex(4);
+        JdbcXaResource resource = new JdbcXaResource(JdbcFixture.postgresConfig("postgres-cached")
+                .property("applicationName", app).build());
+
+        RecoverableResource.Lease first = resource.open();
+        RecoverableResource.Lease second = resource.open();
+        first.close();
+        second.close();
+        try (RecoverableResource.Lease third = resource.open()) {
+            assertNotNull(third.xaResource().recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN));
+        }
+        awaitSessionsNamed(app, 2);
+        assertEquals(2, resource.connectionsOpened());
+
+        resource.close();
+
         awaitSessionsNamed(app, 0);
     }
 
@@ -104,6 +125,7 @@ class JdbcXaResourceTest {
             assertEquals("generic-postgres", xa.resourceName());
             assertFalse(xa.supportsJoin(), "a generic data source is not trusted to join");
         }
+        generic.close();
         awaitSessionsNamed(app, 0);
     }
 
