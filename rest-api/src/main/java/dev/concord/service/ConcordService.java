@@ -53,8 +53,8 @@ import java.util.concurrent.TimeoutException;
  * <p><b>Shutdown</b> ({@link #close()}): no new transaction is begun and readiness turns DOWN; the HTTP server
  * stops accepting and gives requests in progress (a commit, say) the grace period to finish; then the service waits,
  * within what is left of the grace period, for phase 2 of every decided transaction to finish; then recovery, the
- * engine and the logs are closed. Whatever phase 2 is still unfinished then is in the log, and recovery finishes it
- * at the next start.
+ * engine, the databases' idle connections and the logs are closed. Whatever phase 2 is still unfinished then is in
+ * the log, and recovery finishes it at the next start.
  *
  * <p>With no resource configured (or {@code embedded: on}) it first starts its embedded RocketMQ broker and Derby
  * database ({@link EmbeddedResources}) and adds them to the configured resources; they stop after the log closes.
@@ -80,6 +80,7 @@ public final class ConcordService implements AutoCloseable {
     private final RecoveryManager.Report firstRecovery;
     private final Path generatedToken;
     private final List<RocketMqResource> rocketmq;
+    private final List<JdbcXaResource> databases;
     private final EmbeddedResources embedded;
     private boolean closed;
 
@@ -100,7 +101,8 @@ public final class ConcordService implements AutoCloseable {
                            RecoveryManager recovery, AuditLog audit, HealthService health,
                            TransactionService transactions, ServiceMetrics metrics, ApiServer api,
                            RecoveryManager.Report firstRecovery, Path generatedToken,
-                           List<RocketMqResource> rocketmq, EmbeddedResources embedded) {
+                           List<RocketMqResource> rocketmq, List<JdbcXaResource> databases,
+                           EmbeddedResources embedded) {
         this.config = config;
         this.log = log;
         this.coordinator = coordinator;
@@ -113,6 +115,7 @@ public final class ConcordService implements AutoCloseable {
         this.firstRecovery = firstRecovery;
         this.generatedToken = generatedToken;
         this.rocketmq = List.copyOf(rocketmq);
+        this.databases = List.copyOf(databases);
         this.embedded = embedded;
     }
 
@@ -167,8 +170,12 @@ public final class ConcordService implements AutoCloseable {
             TransactionDirectory directory = new TransactionDirectory(config.transactions().retainFinished(),
                     config.transactions().retainFinishedFor(), options.clock());
             ResourceRegistry registry = new ResourceRegistry();
+            List<JdbcXaResource> databases = new ArrayList<>();
             for (JdbcResourceConfig db : config.databases()) {
-                registry.register(new JdbcXaResource(db));
+                JdbcXaResource resource = new JdbcXaResource(db);
+                opened.add(0, resource);
+                databases.add(resource);
+                registry.register(resource);
             }
             // The broker's check-backs ask the engine's outcome index; the engine exists only once the registry
             // is complete, so the resources reach it through this reference (UNKNOWN until it is set).
@@ -230,7 +237,7 @@ public final class ConcordService implements AutoCloseable {
                         + config.http().port() + ": " + e.getMessage(), e);
             }
             return new ConcordService(config, log, coordinator, recovery, audit, health, transactions, metrics, api,
-                    first, generatedToken, List.copyOf(messageResources.values()), embedded);
+                    first, generatedToken, List.copyOf(messageResources.values()), databases, embedded);
         } catch (StartupException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 closeQuietly(c);
@@ -334,6 +341,9 @@ public final class ConcordService implements AutoCloseable {
         coordinator.close();
         for (RocketMqResource mq : rocketmq) {
             closeQuietly(mq);
+        }
+        for (JdbcXaResource db : databases) {
+            db.close();
         }
         log.close();
         audit.close();

@@ -72,6 +72,8 @@ class ConfigLoaderTest {
                       password: "${DB_PASSWORD:-fallback}"
                       pool: {min: 1, max: 4}
                       connectTimeout: 3s
+                      phase2IdleConnections: 0
+                      phase2IdleTimeout: 5m
                       properties: {tcpKeepAlive: "true"}
                     - {name: billing, type: postgresql, url: "jdbc:postgresql://127.0.0.1:5432/billing"}
                 """.formatted(TOKEN));
@@ -98,7 +100,13 @@ class ConfigLoaderTest {
         assertEquals("fallback", orders.password());
         assertEquals(4, orders.maxPoolSize());
         assertEquals(Duration.ofSeconds(3), orders.connectTimeout());
-        assertEquals(JdbcResourceConfig.Type.POSTGRESQL, c.databases().get(1).type());
+        assertEquals(0, orders.phase2IdleConnections());
+        assertEquals(Duration.ofMinutes(5), orders.phase2IdleTimeout());
+        JdbcResourceConfig billing = c.databases().get(1);
+        assertEquals(JdbcResourceConfig.Type.POSTGRESQL, billing.type());
+        assertEquals(JdbcResourceConfig.DEFAULT_PHASE2_IDLE_CONNECTIONS, billing.phase2IdleConnections());
+        assertEquals(4, billing.phase2IdleConnections());
+        assertEquals(Duration.ofSeconds(60), billing.phase2IdleTimeout());
     }
 
     @Test
@@ -180,6 +188,20 @@ class ConfigLoaderTest {
         assertTrue(problem("resources: {databases: [{name: a, type: mysql, url: \"jdbc:mysql://h/d\", pool: "
                 + "{max: 0}}]}").startsWith("resources.databases[0].pool.max"));
         assertTrue(problem("resources: {kafka: []}").startsWith("resources.kafka: unknown key"));
+        String db = "resources: {databases: [{name: a, type: mysql, url: \"jdbc:mysql://h/d\", ";
+        assertEquals("resources.databases[0].phase2IdleConnections: must be between 0 and 1000, got -1",
+                problem(db + "phase2IdleConnections: -1}]}"));
+        assertEquals("resources.databases[0].phase2IdleConnections: must be between 0 and 1000, got 5000",
+                problem(db + "phase2IdleConnections: 5000}]}"));
+        assertEquals("resources.databases[0].phase2IdleConnections: must be a whole number, got 'few'",
+                problem(db + "phase2IdleConnections: few}]}"));
+        assertEquals("resources.databases[0].phase2IdleTimeout: must be positive, got 0s",
+                problem(db + "phase2IdleTimeout: 0s}]}"));
+        String notDuration = problem(db + "phase2IdleTimeout: soon}]}");
+        assertTrue(notDuration.startsWith("resources.databases[0].phase2IdleTimeout: not a duration"), notDuration);
+        String unknown = problem(db + "phase2Idle: 3}]}");
+        assertTrue(unknown.startsWith("resources.databases[0].phase2Idle: unknown key"), unknown);
+        assertTrue(unknown.contains("phase2IdleConnections, phase2IdleTimeout"), unknown);
         assertTrue(problem("resources: {databases: [{name: a, type: mysql, url: \"jdbc:mysql://h/d\", "
                 + "colour: red}]}").startsWith("resources.databases[0].colour: unknown key"));
     }

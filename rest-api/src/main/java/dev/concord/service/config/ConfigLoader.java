@@ -69,6 +69,8 @@ import java.util.regex.Pattern;
  *       connectTimeout: 10s
  *       acquireTimeout: 30s
  *       validateAfterIdle: 30s
+ *       phase2IdleConnections: 4      # the coordinator's own idle connections (checks, phase 2, recovery); 0: none
+ *       phase2IdleTimeout: 60s        # one idle longer is closed instead of reused
  *   rocketmq:
  *     - name: events
  *       namesrvAddress: 127.0.0.1:9876  # host:port[;host:port...]
@@ -438,7 +440,8 @@ public final class ConfigLoader {
         Set<String> names = new HashSet<>();
         for (Node d : resources.list("databases")) {
             d.allowOnly("name", "type", "url", "user", "password", "dataSourceClass", "properties", "pool",
-                    "connectTimeout", "acquireTimeout", "validateAfterIdle");
+                    "connectTimeout", "acquireTimeout", "validateAfterIdle", "phase2IdleConnections",
+                    "phase2IdleTimeout");
             JdbcResourceConfig.Builder b = JdbcResourceConfig.builder();
             String name = d.string("name", null);
             if (name == null) {
@@ -470,6 +473,10 @@ public final class ConfigLoader {
             b.connectTimeout(d.duration("connectTimeout", Duration.ofSeconds(10)));
             b.acquireTimeout(d.duration("acquireTimeout", Duration.ofSeconds(30)));
             b.validateAfterIdle(d.duration("validateAfterIdle", Duration.ofSeconds(30)));
+            b.phase2IdleConnections((int) d.integer("phase2IdleConnections",
+                    JdbcResourceConfig.DEFAULT_PHASE2_IDLE_CONNECTIONS, 0,
+                    JdbcResourceConfig.MAX_PHASE2_IDLE_CONNECTIONS));
+            b.phase2IdleTimeout(d.duration("phase2IdleTimeout", JdbcResourceConfig.DEFAULT_PHASE2_IDLE_TIMEOUT));
             try {
                 out.add(b.build());
             } catch (IllegalArgumentException e) {

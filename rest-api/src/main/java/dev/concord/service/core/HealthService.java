@@ -21,8 +21,9 @@ import java.util.function.Supplier;
 /**
  * Liveness and readiness. Live: the process answers. Ready: not shutting down, the transaction log has had no
  * failed write (the file log refuses every write after one until the service restarts) and its directory is
- * writable, and every configured resource answers: a new XA connection opens, within a bounded time, and is
- * closed again.
+ * writable, and every configured resource answers within a bounded time
+ * ({@link RecoverableResource#checkReachable()}: for a database, a connection passes {@code isValid}, whether it is
+ * an idle one of the coordinator's own or a new one).
  */
 public final class HealthService implements AutoCloseable {
     /** Status of the whole report or of one check. */
@@ -106,9 +107,8 @@ public final class HealthService implements AutoCloseable {
         Map<String, Future<?>> pending = new LinkedHashMap<>();
         for (RecoverableResource r : registry.all()) {
             pending.put(r.name(), checks.submit(() -> {
-                try (RecoverableResource.Lease lease = r.open()) {
-                    return lease.xaResource() != null;
-                }
+                r.checkReachable();
+                return null;
             }));
         }
         long deadline = System.nanoTime() + resourceTimeout.toNanos();
