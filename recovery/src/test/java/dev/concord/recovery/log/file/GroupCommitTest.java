@@ -3,10 +3,12 @@ package dev.concord.recovery.log.file;
 import static dev.concord.recovery.log.LogTestData.decision;
 import static dev.concord.recovery.log.LogTestData.gtrid;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.concord.recovery.log.CommitDecision;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -15,6 +17,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -89,6 +93,49 @@ class GroupCommitTest {
             for (int i = 0; i < THREADS * COMMITS_PER_THREAD; i++) {
                 assertTrue(unfinished.contains(decision(i)), "decision " + i);
             }
+        }
+    }
+
+    /**
+     * Waiters return from park for no reason now and then (the JDK allows it); here another thread provokes that
+     * all the time for one committer. Every committer must still be woken once its record is durable, and the
+     * disturbed one must not return before its own record is: a wake-up scheme that lets one waiter act for the
+     * others of its round (checked with one that woke the others before their outcomes were set: it stranded them
+     * in every run) would leave them parked for good.
+     */
+    @Test
+    void committersWokenForNoReasonNeverStrandTheOthersOfTheirRound() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        FileLogConfig config = FileLogConfig.builder(directory).segmentSize(64 << 10).maxSegments(4)
+                .channelOpener(disk).build();
+        AtomicInteger notDurableOnReturn = new AtomicInteger();
+        AtomicReference<Thread> disturbed = new AtomicReference<>();
+        AtomicBoolean done = new AtomicBoolean();
+        Thread noise = new Thread(() -> {
+            while (!done.get()) {
+                LockSupport.unpark(disturbed.get());
+                Thread.onSpinWait();
+            }
+        }, "spurious-wake-ups");
+        noise.setDaemon(true);
+        noise.start();
+        try (FileTransactionLog log = FileTransactionLog.open(config)) {
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+                    runConcurrently(i -> {
+                        disturbed.compareAndSet(null, Thread.currentThread());
+                        for (int k = 0; k < 10; k++) {
+                            CommitDecision d = decision(i * 10 + k);
+                            log.forceCommitDecision(d);
+                            if (!disk.durablyDecided(d.gtrid())) {
+                                notDurableOnReturn.incrementAndGet();
+                            }
+                            log.writeEnd(d.gtrid());
+                        }
+                    }), "a committer was left parked with its record durable");
+            assertEquals(0, notDurableOnReturn.get(), "no caller returned before its record was forced");
+            assertEquals(List.of(), log.unfinishedDecisions());
+        } finally {
+            done.set(true);
         }
     }
 
