@@ -14,6 +14,7 @@ import dev.concord.xa.jdbc.JdbcXaResource;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.atomic.LongAdder;
 import javax.transaction.xa.XAResource;
 
 /**
@@ -25,6 +26,7 @@ final class ConcordContender implements Contender {
     static final String NOP_A = "nop-a";
     static final String NOP_B = "nop-b";
 
+    private final LongAdder forceNanos = new LongAdder();
     private final FileTransactionLog log;
     private final Coordinator coordinator;
     private final ConcordTransactionManager tm;
@@ -37,7 +39,8 @@ final class ConcordContender implements Contender {
 
     ConcordContender(Path dir, ChildOptions options) throws Exception {
         this.options = options;
-        this.log = FileTransactionLog.open(FileLogConfig.builder(dir.resolve("concord-log")).build());
+        this.log = FileTransactionLog.open(FileLogConfig.builder(dir.resolve("concord-log"))
+                .forceObserver((nanos, records) -> forceNanos.add(nanos)).build());
         ResourceRegistry registry = new ResourceRegistry();
         registry.register(new NoopResource(NOP_A));
         registry.register(new NoopResource(NOP_B));
@@ -83,6 +86,11 @@ final class ConcordContender implements Contender {
     @Override
     public long forceCount() {
         return log.forceCount();
+    }
+
+    @Override
+    public long forceNanos() {
+        return forceNanos.sum();
     }
 
     @Override

@@ -54,6 +54,11 @@ interface Contender extends AutoCloseable {
         return -1;
     }
 
+    /** Total time spent in the log's forces so far, in nanoseconds, or -1 when not measured. */
+    default long forceNanos() {
+        return -1;
+    }
+
     /** Opens the contender of this kind with its log under {@code dir}. */
     static Contender open(Kind kind, Path dir, ChildOptions options) throws Exception {
         return switch (kind) {

@@ -30,13 +30,14 @@ final class LoadRunner {
      * @param cpuNanos       CPU time of the whole process in the window (all threads: workers, the engine's own,
      *                       JIT and GC)
      * @param forces         log forces in the window, or -1 when not counted
+     * @param forceNanos     time spent in those forces, or -1 when not measured
      * @param committedTotal committed from start to stop, warm-up included
      * @param proc           user and system CPU and context switches in the window, from /proc
      * @param allocatedBytes heap bytes allocated in the window by the threads alive at its end (every thread of
      *                       the workload and the engine lives through it), or -1 when the JVM cannot tell
      */
-    record Measurement(long transactions, double seconds, long cpuNanos, long forces, long committedTotal,
-                       ProcStats proc, long allocatedBytes) {
+    record Measurement(long transactions, double seconds, long cpuNanos, long forces, long forceNanos,
+                       long committedTotal, ProcStats proc, long allocatedBytes) {
         double tps() {
             return transactions / seconds;
         }
@@ -67,6 +68,11 @@ final class LoadRunner {
 
         double forcesPerTx() {
             return forces < 0 || transactions == 0 ? Double.NaN : forces / (double) transactions;
+        }
+
+        /** Mean duration of one log force in the window, in microseconds. */
+        double microsPerForce() {
+            return forceNanos < 0 || forces <= 0 ? Double.NaN : forceNanos / 1e3 / forces;
         }
     }
 
@@ -119,6 +125,7 @@ final class LoadRunner {
             ProcStats p0 = ProcStats.now();
             long cpu0 = OS.getProcessCpuTime();
             long f0 = contender.forceCount();
+            long fn0 = contender.forceNanos();
             Map<Long, Long> a0 = allocatedByThread();
             long t0 = System.nanoTime();
             sleep(measureMillis, failure);
@@ -126,6 +133,7 @@ final class LoadRunner {
             long cpu1 = OS.getProcessCpuTime();
             ProcStats p1 = ProcStats.now();
             long f1 = contender.forceCount();
+            long fn1 = contender.forceNanos();
             Map<Long, Long> a1 = allocatedByThread();
             long t1 = System.nanoTime();
             stop.set(true);
@@ -138,8 +146,8 @@ final class LoadRunner {
             if (failure.get() != null) {
                 throw new IllegalStateException(workload.id + " at " + threads + " threads failed", failure.get());
             }
-            return new Measurement(n1 - n0, (t1 - t0) / 1e9, cpu1 - cpu0, f0 < 0 ? -1 : f1 - f0, done.sum(),
-                    p1.minus(p0), allocatedBetween(a0, a1));
+            return new Measurement(n1 - n0, (t1 - t0) / 1e9, cpu1 - cpu0, f0 < 0 ? -1 : f1 - f0,
+                    fn0 < 0 ? -1 : fn1 - fn0, done.sum(), p1.minus(p0), allocatedBetween(a0, a1));
         } finally {
             stop.set(true);
             go.countDown();

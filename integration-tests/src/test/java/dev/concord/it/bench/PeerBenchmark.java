@@ -68,15 +68,19 @@ import java.util.stream.Stream;
  *   BENCH workload=xa-db threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R baseline=TPS ratio_baseline=R
  *   BENCH fsync fsyncs_per_s=X
  *   BENCH fsync_cost cpu_us_per_fsync=Y
- *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B
+ *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B force_us=D latency_us=L latency_in_forces=Q
  *   BENCH workload=rest rate=R p50_ms=.. p90_ms=.. p99_ms=.. achieved=.. failed=.. narayana=n/a atomikos=n/a
  *   TARGET ...
  * </pre>
  * {@code narayana} is the better of Narayana's two stores for that case; ratios are Concord divided by the other.
  * CPU per transaction is the child process's CPU time in the measured window (every thread: workers, the
  * engine's, JIT, GC) divided by the transactions committed in it; a second table splits it into user and system
- * time and adds context switches per transaction ({@link ProcStats}), for every contender. Progress goes to
- * standard error.
+ * time and adds context switches per transaction ({@link ProcStats}), for every contender. For Concord,
+ * {@code force_us} is the mean duration of one force of its log (its {@code ForceObserver}), {@code latency_us} the
+ * time one transaction takes (threads ÷ tx/s: the loop is closed) and {@code latency_in_forces} their quotient: with
+ * group commit a transaction that arrives while a force runs waits for the rest of it and then for its own, about
+ * 1.5 forces on average, so a closed loop of N threads cannot go much beyond N ÷ (1.5 × force time). Progress goes
+ * to standard error.
  *
  * <h2>Knobs</h2>
  * Options ({@code --name=value}; defaults in brackets):
@@ -110,13 +114,26 @@ public final class PeerBenchmark {
 
     /** Medians of one case and contender over the rounds. */
     private record Stat(double tps, double cpuMicros, double forces, double userMicros, double sysMicros,
-                        double contextSwitches, double allocatedBytes) {
+                        double contextSwitches, double allocatedBytes, double forceMicros) {
     }
 
     private PeerBenchmark() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        int status = 0;
+        try {
+            run(args);
+        } catch (Exception | Error e) {
+            e.printStackTrace();
+            status = 1;
+        }
+        // The rest workload's embedded broker and client leave non-daemon threads behind.
+        System.out.flush();
+        System.exit(status);
+    }
+
+    private static void run(String[] args) throws Exception {
         Map<String, String> a = parseArgs(args);
         if (a.containsKey("help")) {
             System.out.println("see the javadoc of " + PeerBenchmark.class.getName());
@@ -255,7 +272,7 @@ public final class PeerBenchmark {
                         results.computeIfAbsent(c, x -> new LinkedHashMap<>())
                                 .computeIfAbsent(k, x -> new ArrayList<>())
                                 .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
-                                                "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx")
+                                                "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx", "force_us")
                                         .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
                                         .toArray());
                         if (wt[0].equals(Workload.XA_DB.id)) {
@@ -376,7 +393,7 @@ public final class PeerBenchmark {
         results.forEach((key, byKind) -> {
             Map<Contender.Kind, Stat> m = new LinkedHashMap<>();
             byKind.forEach((k, rs) -> m.put(k, new Stat(median(rs, 0), median(rs, 1), median(rs, 2), median(rs, 3),
-                    median(rs, 4), median(rs, 5), median(rs, 6))));
+                    median(rs, 4), median(rs, 5), median(rs, 6), median(rs, 7))));
             stats.put(key, m);
         });
         System.out.println();
@@ -401,10 +418,14 @@ public final class PeerBenchmark {
             Stat c = m.get(Contender.Kind.CONCORD);
             if (c != null) {
                 String[] wt = key.split(":");
+                // Closed loop: each thread's transactions follow one another, so threads ÷ tx/s is the time one
+                // takes; in units of the log's own force time it shows how much of it is waiting for the disk.
+                double latencyMicros = Integer.parseInt(wt[1]) / c.tps() * 1e6;
                 System.out.printf(Locale.ROOT, "BENCH concord workload=%s threads=%s forces_per_tx=%.3f cpu_us_per_tx=%.1f "
-                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f%n", wt[0], wt[1],
+                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f "
+                                + "force_us=%.1f latency_us=%.1f latency_in_forces=%.2f%n", wt[0], wt[1],
                         c.forces(), c.cpuMicros(), c.userMicros(), c.sysMicros(), c.contextSwitches(),
-                        c.allocatedBytes());
+                        c.allocatedBytes(), c.forceMicros(), latencyMicros, latencyMicros / c.forceMicros());
             }
         });
 

@@ -61,10 +61,11 @@ public final class PeerBenchmarkChild {
                         answer(String.format(Locale.ROOT, "RESULT contender=%s workload=%s threads=%d tx=%d "
                                         + "seconds=%.3f tps=%.1f cpu_us_per_tx=%.2f forces_per_tx=%.4f "
                                         + "user_us_per_tx=%.2f sys_us_per_tx=%.2f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f "
-                                        + "committed=%d",
+                                        + "force_us=%.1f committed=%d",
                                 kind.id, w.id, threads, m.transactions(), m.seconds(), m.tps(), m.cpuMicrosPerTx(),
                                 m.forcesPerTx(), m.userMicrosPerTx(), m.systemMicrosPerTx(),
-                                m.contextSwitchesPerTx(), m.allocatedBytesPerTx(), m.committedTotal()));
+                                m.contextSwitchesPerTx(), m.allocatedBytesPerTx(), m.microsPerForce(),
+                                m.committedTotal()));
                     }
                     case "QUIT" -> {
                         try {
