@@ -68,15 +68,16 @@ import java.util.stream.Stream;
  *   BENCH workload=xa-db threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R baseline=TPS ratio_baseline=R
  *   BENCH fsync fsyncs_per_s=X
  *   BENCH fsync_cost cpu_us_per_fsync=Y
- *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B
+ *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B jit_us_per_tx=J
  *   BENCH workload=rest rate=R p50_ms=.. p90_ms=.. p99_ms=.. achieved=.. failed=.. narayana=n/a atomikos=n/a
  *   TARGET ...
  * </pre>
  * {@code narayana} is the better of Narayana's two stores for that case; ratios are Concord divided by the other.
  * CPU per transaction is the child process's CPU time in the measured window (every thread: workers, the
  * engine's, JIT, GC) divided by the transactions committed in it; a second table splits it into user and system
- * time and adds context switches per transaction ({@link ProcStats}), for every contender. Progress goes to
- * standard error.
+ * time, shows how much of it the JIT compiler threads took (code still being compiled in the window: it inflates
+ * the CPU of a contender whose code settles later) and adds context switches per transaction ({@link ProcStats}),
+ * for every contender. Progress goes to standard error.
  *
  * <h2>Knobs</h2>
  * Options ({@code --name=value}; defaults in brackets):
@@ -94,6 +95,11 @@ import java.util.stream.Stream;
  *   <li>{@code --child-opts} ["-Xms1g -Xmx1g"] — JVM options of the children</li>
  *   <li>{@code --jfr=DIR} — record the Concord child with JFR ({@code settings=profile}) into DIR/concord.jfr;
  *       summarize with {@link JfrSummary}, or {@code jfr print --events jdk.ExecutionSample}</li>
+ *   <li>{@code --jfr-contenders} [concord] — the children to record with {@code --jfr}, each into DIR/ID.jfr
+ *       (e.g. {@code concord,baseline} to compare the two)</li>
+ *   <li>{@code --jfr-settings} [profile] — what follows {@code settings=} in {@code -XX:StartFlightRecording}: a
+ *       settings name or file, optionally with JFR options, e.g.
+ *       {@code profile,method-profiling=max,jdk.ThreadPark#threshold=0ms}</li>
  *   <li>{@code --concord-db} [pool] — pool: Concord's xa-db branches come from its pooled
  *       {@code EnlistingDataSource} (the product path); raw: each thread enlists its own XA connections, as
  *       Narayana does</li>
@@ -110,7 +116,7 @@ public final class PeerBenchmark {
 
     /** Medians of one case and contender over the rounds. */
     private record Stat(double tps, double cpuMicros, double forces, double userMicros, double sysMicros,
-                        double contextSwitches, double allocatedBytes) {
+                        double contextSwitches, double allocatedBytes, double jitMicros) {
     }
 
     private PeerBenchmark() {
@@ -138,6 +144,9 @@ public final class PeerBenchmark {
         Path parent = Path.of(a.getOrDefault("dir", System.getProperty("java.io.tmpdir")));
         List<String> childOpts = List.of(a.getOrDefault("child-opts", "-Xms1g -Xmx1g").trim().split("\\s+"));
         String jfr = a.get("jfr");
+        String jfrSettings = a.getOrDefault("jfr-settings", "profile");
+        List<Contender.Kind> jfrKinds = Arrays.stream(a.getOrDefault("jfr-contenders", "concord").split(","))
+                .map(Contender.Kind::parse).toList();
         String concordDb = a.getOrDefault("concord-db", "pool");
         boolean keep = Boolean.parseBoolean(a.getOrDefault("keep", "false"));
 
@@ -200,9 +209,9 @@ public final class PeerBenchmark {
                 List<String> cmd = new ArrayList<>();
                 cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
                 cmd.addAll(childOpts);
-                if (jfr != null && k == Contender.Kind.CONCORD) {
-                    Path file = Files.createDirectories(Path.of(jfr)).toAbsolutePath().resolve("concord.jfr");
-                    cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + file);
+                if (jfr != null && jfrKinds.contains(k)) {
+                    Path file = Files.createDirectories(Path.of(jfr)).toAbsolutePath().resolve(k.id + ".jfr");
+                    cmd.add("-XX:StartFlightRecording=settings=" + jfrSettings + ",dumponexit=true,filename=" + file);
                 }
                 cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PeerBenchmarkChild.class.getName(),
                         "--contender=" + k.id, "--dir=" + root.resolve(k.id), "--db-max-threads=" + dbMax,
@@ -255,7 +264,7 @@ public final class PeerBenchmark {
                         results.computeIfAbsent(c, x -> new LinkedHashMap<>())
                                 .computeIfAbsent(k, x -> new ArrayList<>())
                                 .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
-                                                "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx")
+                                                "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx", "jit_us_per_tx")
                                         .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
                                         .toArray());
                         if (wt[0].equals(Workload.XA_DB.id)) {
@@ -376,7 +385,7 @@ public final class PeerBenchmark {
         results.forEach((key, byKind) -> {
             Map<Contender.Kind, Stat> m = new LinkedHashMap<>();
             byKind.forEach((k, rs) -> m.put(k, new Stat(median(rs, 0), median(rs, 1), median(rs, 2), median(rs, 3),
-                    median(rs, 4), median(rs, 5), median(rs, 6))));
+                    median(rs, 4), median(rs, 5), median(rs, 6), median(rs, 7))));
             stats.put(key, m);
         });
         System.out.println();
@@ -402,9 +411,10 @@ public final class PeerBenchmark {
             if (c != null) {
                 String[] wt = key.split(":");
                 System.out.printf(Locale.ROOT, "BENCH concord workload=%s threads=%s forces_per_tx=%.3f cpu_us_per_tx=%.1f "
-                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f%n", wt[0], wt[1],
+                                + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f "
+                                + "jit_us_per_tx=%.1f%n", wt[0], wt[1],
                         c.forces(), c.cpuMicros(), c.userMicros(), c.sysMicros(), c.contextSwitches(),
-                        c.allocatedBytes());
+                        c.allocatedBytes(), c.jitMicros());
             }
         });
 
@@ -438,17 +448,18 @@ public final class PeerBenchmark {
         System.out.println();
         System.out.println("Cost per committed transaction, whole process (medians): CPU µs (user + system), "
                 + "context switches, heap bytes allocated; latency = threads ÷ tx/s (closed loop); Concord's log forces per transaction "
-                + "and per second.");
+                + "and per second; JIT µs/tx: the part of the CPU that the JIT compiler threads spent (code still "
+                + "being compiled, not a cost of the transactions).");
         System.out.println();
         System.out.println("| workload | threads | contender | tx/s | latency µs | CPU µs/tx | user µs/tx | system µs/tx "
-                + "| context switches/tx | heap bytes/tx | log forces/tx | log forces/s |");
-        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + "| JIT µs/tx | context switches/tx | heap bytes/tx | log forces/tx | log forces/s |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         stats.forEach((key, m) -> {
             String[] wt = key.split(":");
             m.forEach((k, st) -> System.out.printf(Locale.ROOT,
-                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %s | %s | %s |%n",
+                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %.2f | %s | %s | %s |%n",
                     wt[0], wt[1], k.id, num(st.tps()), Integer.parseInt(wt[1]) * 1e6 / st.tps(), st.cpuMicros(),
-                    st.userMicros(), st.sysMicros(), st.contextSwitches(), num(st.allocatedBytes()),
+                    st.userMicros(), st.sysMicros(), st.jitMicros(), st.contextSwitches(), num(st.allocatedBytes()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", st.forces()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.0f", st.forces() * st.tps())));
         });
