@@ -41,6 +41,7 @@ public final class Coordinator implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService workers;
     private final ResourceLatency latency = new ResourceLatency();
+    private final Parallel parallel;
     private final Preparer preparer;
     private final Map<Gtrid, GlobalTransaction> inFlight = new ConcurrentHashMap<>();
     private final CoordinatorListener listener;
@@ -74,7 +75,8 @@ public final class Coordinator implements AutoCloseable {
         this.timer = t;
         this.workers = new ThreadPoolExecutor(0, config.workerThreads(), 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), daemonThreads("concord-worker"), new ThreadPoolExecutor.CallerRunsPolicy());
-        this.preparer = new Preparer(workers, latency);
+        this.parallel = new Parallel(workers, latency, config.parallelCommitLimit());
+        this.preparer = new Preparer(parallel);
         long sweep = config.reaperInterval().toMillis();
         timer.scheduleWithFixedDelay(this::reapExpired, sweep, sweep, TimeUnit.MILLISECONDS);
     }
@@ -165,8 +167,8 @@ public final class Coordinator implements AutoCloseable {
         return workers;
     }
 
-    ResourceLatency latency() {
-        return latency;
+    Parallel parallel() {
+        return parallel;
     }
 
     Preparer preparer() {

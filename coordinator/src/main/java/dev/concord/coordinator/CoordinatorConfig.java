@@ -14,6 +14,7 @@ public final class CoordinatorConfig {
     private final Duration maxTimeout;
     private final RetryPolicy retryPolicy;
     private final int workerThreads;
+    private final int parallelCommitLimit;
     private final Duration reaperInterval;
     private final Clock clock;
 
@@ -23,6 +24,7 @@ public final class CoordinatorConfig {
         this.maxTimeout = b.maxTimeout;
         this.retryPolicy = b.retryPolicy;
         this.workerThreads = b.workerThreads;
+        this.parallelCommitLimit = b.parallelCommitLimit;
         this.reaperInterval = b.reaperInterval;
         this.clock = b.clock;
     }
@@ -55,6 +57,17 @@ public final class CoordinatorConfig {
         return workerThreads;
     }
 
+    /**
+     * Up to how many transactions in two-phase commit at once (prepare, the decision's force, phase 2) a
+     * transaction with two or more slow branches (network round trips) still prepares and commits them in parallel,
+     * handing all but one to worker threads; with more, each calls its branches one after the other on its own
+     * thread, since the cores are busy anyway and a hand-off would only add CPU (see {@code Parallel}). 0 never
+     * hands off. Default: the number of processors.
+     */
+    public int parallelCommitLimit() {
+        return parallelCommitLimit;
+    }
+
     /** How often the reaper looks for transactions past their timeout; a timeout fires at most this late. */
     public Duration reaperInterval() {
         return reaperInterval;
@@ -65,8 +78,8 @@ public final class CoordinatorConfig {
     }
 
     /**
-     * Builder with defaults: node id "concord-1", timeout 60 s (max 1 h), {@link RetryPolicy#defaults()}, reaper
-     * sweep every 100 ms.
+     * Builder with defaults: node id "concord-1", timeout 60 s (max 1 h), {@link RetryPolicy#defaults()}, 32 worker
+     * threads, parallel commits up to the number of processors, reaper sweep every 100 ms.
      */
     public static final class Builder {
         private String nodeId = "concord-1";
@@ -74,6 +87,7 @@ public final class CoordinatorConfig {
         private Duration maxTimeout = Duration.ofHours(1);
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private int workerThreads = 32;
+        private int parallelCommitLimit = Runtime.getRuntime().availableProcessors();
         private Duration reaperInterval = Duration.ofMillis(100);
         private Clock clock = Clock.systemUTC();
 
@@ -99,6 +113,12 @@ public final class CoordinatorConfig {
 
         public Builder workerThreads(int v) {
             this.workerThreads = v;
+            return this;
+        }
+
+        /** See {@link CoordinatorConfig#parallelCommitLimit()}; 0 never hands a branch to a worker. */
+        public Builder parallelCommitLimit(int v) {
+            this.parallelCommitLimit = v;
             return this;
         }
 
@@ -133,6 +153,9 @@ public final class CoordinatorConfig {
             }
             if (workerThreads < 1) {
                 throw new IllegalArgumentException("workerThreads must be >= 1, got " + workerThreads);
+            }
+            if (parallelCommitLimit < 0) {
+                throw new IllegalArgumentException("parallelCommitLimit must be >= 0, got " + parallelCommitLimit);
             }
             return new CoordinatorConfig(this);
         }

@@ -414,7 +414,12 @@ public final class GlobalTransaction implements Transaction {
                 commitOnePhase(branches.get(0));
                 return;
             }
-            commitTwoPhase();
+            coordinator.parallel().enter();
+            try {
+                commitTwoPhase();
+            } finally {
+                coordinator.parallel().leave();
+            }
         }
     }
 

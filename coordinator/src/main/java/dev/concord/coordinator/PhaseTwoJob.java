@@ -95,12 +95,12 @@ public final class PhaseTwoJob {
     public synchronized boolean attemptAll() {
         round++;
         if (direction == Direction.COMMIT) {
-            Parallel.forEach(engine.workers(), engine.latency(), pending(BranchKind.DATABASE), this::commitOne);
+            engine.parallel().forEach(pending(BranchKind.DATABASE), this::commitOne);
             if (!hasPending(BranchKind.DATABASE)) {
-                Parallel.forEach(engine.workers(), engine.latency(), pending(BranchKind.MESSAGE), this::commitOne);
+                engine.parallel().forEach(pending(BranchKind.MESSAGE), this::commitOne);
             }
         } else {
-            Parallel.forEach(engine.workers(), engine.latency(), pending(null), this::rollbackOne);
+            engine.parallel().forEach(pending(null), this::rollbackOne);
         }
         boolean finished = isFinished();
         if (finished) {

@@ -2,7 +2,6 @@ package dev.concord.coordinator;
 
 import java.lang.System.Logger.Level;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 
 /**
  * Phase 1: asks every branch to prepare, slow ones in parallel (see {@link Parallel}), and records each vote on its
@@ -11,17 +10,15 @@ import java.util.concurrent.ExecutorService;
 final class Preparer {
     private static final System.Logger LOG = System.getLogger(Preparer.class.getName());
 
-    private final ExecutorService executor;
-    private final ResourceLatency latency;
+    private final Parallel parallel;
 
-    Preparer(ExecutorService executor, ResourceLatency latency) {
-        this.executor = executor;
-        this.latency = latency;
+    Preparer(Parallel parallel) {
+        this.parallel = parallel;
     }
 
     /** Prepares every branch; never throws: a failure becomes a {@link Vote#FAILED} with the cause kept. */
     void prepare(List<Branch> branches) {
-        Parallel.forEach(executor, latency, branches, this::prepareOne);
+        parallel.forEach(branches, this::prepareOne);
     }
 
     private void prepareOne(Branch b) {

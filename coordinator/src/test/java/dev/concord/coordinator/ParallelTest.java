@@ -47,7 +47,7 @@ class ParallelTest {
     void resourcesNotSeenYetAreCalledInParallelOneOfThemOnTheCallingThread() {
         CyclicBarrier allStarted = new CyclicBarrier(3);
         Map<String, Thread> ranOn = new ConcurrentHashMap<>();
-        Parallel.forEach(workers, new ResourceLatency(), branches("db1", "db2", "db3"), b -> {
+        new Parallel(workers, new ResourceLatency(), 1).forEach(branches("db1", "db2", "db3"), b -> {
             ranOn.put(b.resourceName(), Thread.currentThread());
             try {
                 // Sequential calls would never get three parties here at once.
@@ -65,9 +65,10 @@ class ParallelTest {
     void quickResourcesAreCalledOnTheCallingThreadOnly() {
         ResourceLatency latency = latencyWithCallsOf(2_000);
         List<Branch> branches = branches("mem1", "mem2", "mem3");
-        Parallel.forEach(workers, latency, branches, b -> { });
+        Parallel parallel = new Parallel(workers, latency, 1);
+        parallel.forEach(branches, b -> { });
         List<Thread> ranOn = new ArrayList<>();
-        Parallel.forEach(workers, latency, branches, b -> ranOn.add(Thread.currentThread()));
+        parallel.forEach(branches, b -> ranOn.add(Thread.currentThread()));
         assertEquals(List.of(Thread.currentThread(), Thread.currentThread(), Thread.currentThread()), ranOn);
     }
 
@@ -84,7 +85,7 @@ class ParallelTest {
         latency.record("quick", start);
         CyclicBarrier slowOnes = new CyclicBarrier(2);
         Map<String, Thread> ranOn = new ConcurrentHashMap<>();
-        Parallel.forEach(workers, latency, branches("quick", "slow1", "slow2"), b -> {
+        new Parallel(workers, latency, 1).forEach(branches("quick", "slow1", "slow2"), b -> {
             ranOn.put(b.resourceName(), Thread.currentThread());
             if (b.resourceName().startsWith("slow")) {
                 try {
@@ -96,6 +97,56 @@ class ParallelTest {
         });
         assertEquals(Thread.currentThread(), ranOn.get("quick"));
         assertTrue(ranOn.get("slow1") != ranOn.get("slow2"), "the slow branches ran at the same time");
+    }
+
+    @Test
+    void beyondTheLimitATransactionCallsItsSlowBranchesOnItsOwnThread() {
+        Parallel parallel = new Parallel(workers, new ResourceLatency(), 1);
+        parallel.enter();
+        parallel.enter();
+        try {
+            // Two transactions in two-phase commit, limit 1: "db1" and "db2" are not seen yet, so slow, and would
+            // otherwise go one to a worker.
+            List<Thread> ranOn = new ArrayList<>();
+            parallel.forEach(branches("db1", "db2"), b -> ranOn.add(Thread.currentThread()));
+            assertEquals(List.of(Thread.currentThread(), Thread.currentThread()), ranOn);
+        } finally {
+            parallel.leave();
+        }
+        // One left, within the limit: the hand-off is back.
+        Map<String, Thread> ranOn = new ConcurrentHashMap<>();
+        CyclicBarrier together = new CyclicBarrier(2);
+        parallel.forEach(branches("db3", "db4"), b -> {
+            ranOn.put(b.resourceName(), Thread.currentThread());
+            try {
+                together.await(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new AssertionError("within the limit both slow branches run at once", e);
+            }
+        });
+        assertEquals(2, Set.copyOf(ranOn.values()).size());
+        parallel.leave();
+    }
+
+    @Test
+    void slowBranchesBeyondTheLimitRunFirstAndQuickOnesAfterThem() {
+        AtomicLong now = new AtomicLong();
+        ResourceLatency latency = new ResourceLatency(now::get);
+        long start = latency.start();
+        now.addAndGet(1_000);
+        latency.record("quick", start);
+        Parallel parallel = new Parallel(workers, latency, 0);
+        List<String> order = new ArrayList<>();
+        parallel.forEach(branches("quick", "slow1", "slow2"), b -> order.add(b.resourceName()));
+        assertEquals(List.of("slow1", "slow2", "quick"), order);
+    }
+
+    @Test
+    void aLimitOfZeroNeverHandsOff() {
+        List<Thread> ranOn = new ArrayList<>();
+        new Parallel(workers, new ResourceLatency(), 0).forEach(branches("db1", "db2", "db3"),
+                b -> ranOn.add(Thread.currentThread()));
+        assertEquals(List.of(Thread.currentThread(), Thread.currentThread(), Thread.currentThread()), ranOn);
     }
 
     @Test

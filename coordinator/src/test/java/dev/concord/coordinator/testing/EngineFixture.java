@@ -31,14 +31,24 @@ public final class EngineFixture implements AutoCloseable {
     }
 
     private EngineFixture(Duration defaultTimeout, CoordinatorListener listener) {
+        this(defaultTimeout, listener, Runtime.getRuntime().availableProcessors());
+    }
+
+    private EngineFixture(Duration defaultTimeout, CoordinatorListener listener, int parallelCommitLimit) {
         CoordinatorConfig config = CoordinatorConfig.builder()
                 .nodeId("test-node")
                 .defaultTimeout(defaultTimeout)
                 .reaperInterval(Duration.ofMillis(10))
                 .retryPolicy(new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(50), 0.2))
+                .parallelCommitLimit(parallelCommitLimit)
                 .build();
         coordinator = new Coordinator(config, log, registry, listener, null);
         tm = new ConcordTransactionManager(coordinator);
+    }
+
+    /** An engine whose {@link CoordinatorConfig#parallelCommitLimit()} is {@code limit}, whatever the machine. */
+    public static EngineFixture withParallelCommitLimit(int limit) {
+        return new EngineFixture(Duration.ofSeconds(30), CoordinatorListener.NONE, limit);
     }
 
     /** A database RM registered under {@code name}. */

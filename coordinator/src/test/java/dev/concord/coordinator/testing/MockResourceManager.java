@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
@@ -40,6 +41,7 @@ public final class MockResourceManager implements RecoverableResource {
     private final EventRecorder recorder;
     private final Map<Op, Deque<Integer>> scripts = new EnumMap<>(Op.class);
     private final Map<Op, Integer> always = new EnumMap<>(Op.class);
+    private final Map<Op, Consumer<Xid>> during = new EnumMap<>(Op.class);
     private final Map<String, BranchState> states = new LinkedHashMap<>();
     private final Map<String, Xid> xids = new LinkedHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
@@ -69,9 +71,30 @@ public final class MockResourceManager implements RecoverableResource {
         return this;
     }
 
+    /**
+     * Every call of {@code op} (PREPARE, COMMIT, COMMIT_ONE_PHASE or ROLLBACK) runs {@code hook} first, on the
+     * calling thread and outside the RM's lock: to see which thread makes the call, or to hold it until something
+     * else has happened. Until {@link #clearScripts()}.
+     */
+    public synchronized MockResourceManager during(Op op, Consumer<Xid> hook) {
+        during.put(op, hook);
+        return this;
+    }
+
     public synchronized void clearScripts() {
         scripts.clear();
         always.clear();
+        during.clear();
+    }
+
+    private void runHook(Op op, Xid xid) {
+        Consumer<Xid> hook;
+        synchronized (this) {
+            hook = during.get(op);
+        }
+        if (hook != null) {
+            hook.accept(xid);
+        }
     }
 
     /** Connections say {@code supportsJoin()} and TMJOIN works. */
@@ -250,6 +273,7 @@ public final class MockResourceManager implements RecoverableResource {
         @Override
         public int prepare(Xid xid) throws XAException {
             recorder.record(name + ".prepare" + label(xid));
+            runHook(Op.PREPARE, xid);
             Integer code = scripted(Op.PREPARE);
             synchronized (MockResourceManager.this) {
                 if (code != null && code != XA_OK && code != XA_RDONLY) {
@@ -270,6 +294,7 @@ public final class MockResourceManager implements RecoverableResource {
         @Override
         public void commit(Xid xid, boolean onePhase) throws XAException {
             recorder.record(name + (onePhase ? ".commit1p" : ".commit") + label(xid));
+            runHook(onePhase ? Op.COMMIT_ONE_PHASE : Op.COMMIT, xid);
             Integer code = scripted(onePhase ? Op.COMMIT_ONE_PHASE : Op.COMMIT);
             synchronized (MockResourceManager.this) {
                 BranchState s = states.get(key(xid));
@@ -294,6 +319,7 @@ public final class MockResourceManager implements RecoverableResource {
         @Override
         public void rollback(Xid xid) throws XAException {
             recorder.record(name + ".rollback" + label(xid));
+            runHook(Op.ROLLBACK, xid);
             Integer code = scripted(Op.ROLLBACK);
             synchronized (MockResourceManager.this) {
                 if (code != null) {

@@ -32,7 +32,8 @@ final class LoadRunner {
      * @param forces         log forces in the window, or -1 when not counted
      * @param forceNanos     time spent in those forces, or -1 when not measured
      * @param committedTotal committed from start to stop, warm-up included
-     * @param proc           user and system CPU and context switches in the window, from /proc
+     * @param proc           user and system CPU, context switches and the JIT compilers' CPU in the window, from
+     *                       /proc
      * @param allocatedBytes heap bytes allocated in the window by the threads alive at its end (every thread of
      *                       the workload and the engine lives through it), or -1 when the JVM cannot tell
      */
@@ -56,6 +57,11 @@ final class LoadRunner {
 
         double contextSwitchesPerTx() {
             return perTx(proc.contextSwitches());
+        }
+
+        /** CPU of the JIT compiler threads per transaction: included in {@link #cpuMicrosPerTx()}. */
+        double compilerMicrosPerTx() {
+            return perTx(proc.compilerNanos() / 1e3);
         }
 
         private double perTx(double v) {

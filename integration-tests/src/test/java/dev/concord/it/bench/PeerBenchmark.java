@@ -68,19 +68,20 @@ import java.util.stream.Stream;
  *   BENCH workload=xa-db threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R baseline=TPS ratio_baseline=R
  *   BENCH fsync fsyncs_per_s=X
  *   BENCH fsync_cost cpu_us_per_fsync=Y
- *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B force_us=D latency_us=L latency_in_forces=Q
+ *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B jit_us_per_tx=J force_us=D latency_us=L latency_in_forces=Q
  *   BENCH workload=rest rate=R p50_ms=.. p90_ms=.. p99_ms=.. achieved=.. failed=.. narayana=n/a atomikos=n/a
  *   TARGET ...
  * </pre>
  * {@code narayana} is the better of Narayana's two stores for that case; ratios are Concord divided by the other.
  * CPU per transaction is the child process's CPU time in the measured window (every thread: workers, the
  * engine's, JIT, GC) divided by the transactions committed in it; a second table splits it into user and system
- * time and adds context switches per transaction ({@link ProcStats}), for every contender. For Concord,
- * {@code force_us} is the mean duration of one force of its log (its {@code ForceObserver}), {@code latency_us} the
- * time one transaction takes (threads ÷ tx/s: the loop is closed) and {@code latency_in_forces} their quotient: with
- * group commit a transaction that arrives while a force runs waits for the rest of it and then for its own, about
- * 1.5 forces on average, so a closed loop of N threads cannot go much beyond N ÷ (1.5 × force time). Progress goes
- * to standard error.
+ * time, shows how much of it the JIT compiler threads took (code still being compiled in the window: it inflates
+ * the CPU of a contender whose code settles later) and adds context switches per transaction ({@link ProcStats}),
+ * for every contender. For Concord, {@code force_us} is the mean duration of one force of its log (its
+ * {@code ForceObserver}), {@code latency_us} the time one transaction takes (threads ÷ tx/s: the loop is closed)
+ * and {@code latency_in_forces} their quotient: with group commit a transaction that arrives while a force runs
+ * waits for the rest of it and then for its own, about 1.5 forces on average, so a closed loop of N threads cannot
+ * go much beyond N ÷ (1.5 × force time). Progress goes to standard error.
  *
  * <h2>Knobs</h2>
  * Options ({@code --name=value}; defaults in brackets):
@@ -98,6 +99,11 @@ import java.util.stream.Stream;
  *   <li>{@code --child-opts} ["-Xms1g -Xmx1g"] — JVM options of the children</li>
  *   <li>{@code --jfr=DIR} — record the Concord child with JFR ({@code settings=profile}) into DIR/concord.jfr;
  *       summarize with {@link JfrSummary}, or {@code jfr print --events jdk.ExecutionSample}</li>
+ *   <li>{@code --jfr-contenders} [concord] — the children to record with {@code --jfr}, each into DIR/ID.jfr
+ *       (e.g. {@code concord,baseline} to compare the two)</li>
+ *   <li>{@code --jfr-settings} [profile] — what follows {@code settings=} in {@code -XX:StartFlightRecording}: a
+ *       settings name or file, optionally with JFR options, e.g.
+ *       {@code profile,method-profiling=max,jdk.ThreadPark#threshold=0ms}</li>
  *   <li>{@code --concord-db} [pool] — pool: Concord's xa-db branches come from its pooled
  *       {@code EnlistingDataSource} (the product path); raw: each thread enlists its own XA connections, as
  *       Narayana does</li>
@@ -114,7 +120,7 @@ public final class PeerBenchmark {
 
     /** Medians of one case and contender over the rounds. */
     private record Stat(double tps, double cpuMicros, double forces, double userMicros, double sysMicros,
-                        double contextSwitches, double allocatedBytes, double forceMicros) {
+                        double contextSwitches, double allocatedBytes, double jitMicros, double forceMicros) {
     }
 
     private PeerBenchmark() {
@@ -155,6 +161,9 @@ public final class PeerBenchmark {
         Path parent = Path.of(a.getOrDefault("dir", System.getProperty("java.io.tmpdir")));
         List<String> childOpts = List.of(a.getOrDefault("child-opts", "-Xms1g -Xmx1g").trim().split("\\s+"));
         String jfr = a.get("jfr");
+        String jfrSettings = a.getOrDefault("jfr-settings", "profile");
+        List<Contender.Kind> jfrKinds = Arrays.stream(a.getOrDefault("jfr-contenders", "concord").split(","))
+                .map(Contender.Kind::parse).toList();
         String concordDb = a.getOrDefault("concord-db", "pool");
         boolean keep = Boolean.parseBoolean(a.getOrDefault("keep", "false"));
 
@@ -217,9 +226,9 @@ public final class PeerBenchmark {
                 List<String> cmd = new ArrayList<>();
                 cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
                 cmd.addAll(childOpts);
-                if (jfr != null && k == Contender.Kind.CONCORD) {
-                    Path file = Files.createDirectories(Path.of(jfr)).toAbsolutePath().resolve("concord.jfr");
-                    cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + file);
+                if (jfr != null && jfrKinds.contains(k)) {
+                    Path file = Files.createDirectories(Path.of(jfr)).toAbsolutePath().resolve(k.id + ".jfr");
+                    cmd.add("-XX:StartFlightRecording=settings=" + jfrSettings + ",dumponexit=true,filename=" + file);
                 }
                 cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PeerBenchmarkChild.class.getName(),
                         "--contender=" + k.id, "--dir=" + root.resolve(k.id), "--db-max-threads=" + dbMax,
@@ -272,7 +281,8 @@ public final class PeerBenchmark {
                         results.computeIfAbsent(c, x -> new LinkedHashMap<>())
                                 .computeIfAbsent(k, x -> new ArrayList<>())
                                 .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
-                                                "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx", "force_us")
+                                                "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx", "jit_us_per_tx",
+                                                "force_us")
                                         .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
                                         .toArray());
                         if (wt[0].equals(Workload.XA_DB.id)) {
@@ -393,7 +403,7 @@ public final class PeerBenchmark {
         results.forEach((key, byKind) -> {
             Map<Contender.Kind, Stat> m = new LinkedHashMap<>();
             byKind.forEach((k, rs) -> m.put(k, new Stat(median(rs, 0), median(rs, 1), median(rs, 2), median(rs, 3),
-                    median(rs, 4), median(rs, 5), median(rs, 6), median(rs, 7))));
+                    median(rs, 4), median(rs, 5), median(rs, 6), median(rs, 7), median(rs, 8))));
             stats.put(key, m);
         });
         System.out.println();
@@ -423,9 +433,10 @@ public final class PeerBenchmark {
                 double latencyMicros = Integer.parseInt(wt[1]) / c.tps() * 1e6;
                 System.out.printf(Locale.ROOT, "BENCH concord workload=%s threads=%s forces_per_tx=%.3f cpu_us_per_tx=%.1f "
                                 + "user_us_per_tx=%.1f sys_us_per_tx=%.1f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f "
-                                + "force_us=%.1f latency_us=%.1f latency_in_forces=%.2f%n", wt[0], wt[1],
+                                + "jit_us_per_tx=%.1f force_us=%.1f latency_us=%.1f latency_in_forces=%.2f%n", wt[0], wt[1],
                         c.forces(), c.cpuMicros(), c.userMicros(), c.sysMicros(), c.contextSwitches(),
-                        c.allocatedBytes(), c.forceMicros(), latencyMicros, latencyMicros / c.forceMicros());
+                        c.allocatedBytes(), c.jitMicros(), c.forceMicros(), latencyMicros,
+                        latencyMicros / c.forceMicros());
             }
         });
 
@@ -459,17 +470,18 @@ public final class PeerBenchmark {
         System.out.println();
         System.out.println("Cost per committed transaction, whole process (medians): CPU µs (user + system), "
                 + "context switches, heap bytes allocated; latency = threads ÷ tx/s (closed loop); Concord's log forces per transaction "
-                + "and per second.");
+                + "and per second; JIT µs/tx: the part of the CPU that the JIT compiler threads spent (code still "
+                + "being compiled, not a cost of the transactions).");
         System.out.println();
         System.out.println("| workload | threads | contender | tx/s | latency µs | CPU µs/tx | user µs/tx | system µs/tx "
-                + "| context switches/tx | heap bytes/tx | log forces/tx | log forces/s |");
-        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + "| JIT µs/tx | context switches/tx | heap bytes/tx | log forces/tx | log forces/s |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         stats.forEach((key, m) -> {
             String[] wt = key.split(":");
             m.forEach((k, st) -> System.out.printf(Locale.ROOT,
-                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.2f | %s | %s | %s |%n",
+                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %.2f | %s | %s | %s |%n",
                     wt[0], wt[1], k.id, num(st.tps()), Integer.parseInt(wt[1]) * 1e6 / st.tps(), st.cpuMicros(),
-                    st.userMicros(), st.sysMicros(), st.contextSwitches(), num(st.allocatedBytes()),
+                    st.userMicros(), st.sysMicros(), st.jitMicros(), st.contextSwitches(), num(st.allocatedBytes()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", st.forces()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.0f", st.forces() * st.tps())));
         });

@@ -16,7 +16,7 @@ import java.util.Locale;
  *   WARM workload threads seconds           -> WARMED committed=T
  *   RUN workload threads warmup measure     -> RESULT contender=C workload=W threads=N tx=T seconds=S tps=X
  *                                              cpu_us_per_tx=Y forces_per_tx=Z user_us_per_tx=U sys_us_per_tx=K
- *                                              ctxsw_per_tx=V alloc_bytes_per_tx=B committed=T
+ *                                              ctxsw_per_tx=V alloc_bytes_per_tx=B jit_us_per_tx=J committed=T
  *   QUIT                                    -> DONE, then exit
  * </pre>
  * {@code committed} counts every transaction of the command, warm-up included, so the parent can check that both
@@ -61,10 +61,11 @@ public final class PeerBenchmarkChild {
                         answer(String.format(Locale.ROOT, "RESULT contender=%s workload=%s threads=%d tx=%d "
                                         + "seconds=%.3f tps=%.1f cpu_us_per_tx=%.2f forces_per_tx=%.4f "
                                         + "user_us_per_tx=%.2f sys_us_per_tx=%.2f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f "
-                                        + "force_us=%.1f committed=%d",
+                                        + "jit_us_per_tx=%.2f force_us=%.1f committed=%d",
                                 kind.id, w.id, threads, m.transactions(), m.seconds(), m.tps(), m.cpuMicrosPerTx(),
                                 m.forcesPerTx(), m.userMicrosPerTx(), m.systemMicrosPerTx(),
-                                m.contextSwitchesPerTx(), m.allocatedBytesPerTx(), m.microsPerForce(),
+                                m.contextSwitchesPerTx(), m.allocatedBytesPerTx(), m.compilerMicrosPerTx(),
+                                m.microsPerForce(),
                                 m.committedTotal()));
                     }
                     case "QUIT" -> {
