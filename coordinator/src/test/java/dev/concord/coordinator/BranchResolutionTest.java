@@ -16,6 +16,7 @@ import dev.concord.recovery.xid.ConcordXid;
 import dev.concord.recovery.xid.Gtrid;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.transaction.xa.XAException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -163,7 +164,15 @@ class BranchResolutionTest {
     @Test
     void aBranchOfATransactionStillInPhaseTwoIsCommittedOnTheOperatorsWordButNotRolledBack() throws Exception {
         MockResourceManager a = f.database("A");
-        MockResourceManager b = f.database("B").always(Op.COMMIT, XAException.XAER_RMFAIL);
+        // Until the operator has acted, the transaction's own retries (on engine threads) fail before they reach B,
+        // so that they cannot commit B first once it stops failing; they fail the way a broken connection does.
+        Thread operator = Thread.currentThread();
+        AtomicBoolean operatorActed = new AtomicBoolean();
+        MockResourceManager b = f.database("B").always(Op.COMMIT, XAException.XAER_RMFAIL).during(Op.COMMIT, xid -> {
+            if (Thread.currentThread() != operator && !operatorActed.get()) {
+                throw new IllegalStateException("connection lost (held back until the operator has acted)");
+            }
+        });
         f.tm.begin();
         GlobalTransaction tx = f.tm.currentTransaction();
         tx.enlistResource(a.connect());
@@ -175,8 +184,9 @@ class BranchResolutionTest {
                 () -> recovery.resolve(tx.gtrid(), PhaseTwoJob.Direction.ROLLBACK, "B", 2));
         assertEquals(BranchState.PREPARED, b.state(2, tx.gtrid()));
 
-        b.clearScripts();
+        b.stopAlways(Op.COMMIT);
         RecoveryManager.Resolution r = recovery.resolve(tx.gtrid(), PhaseTwoJob.Direction.COMMIT, "B", 2);
+        operatorActed.set(true);
         assertEquals("in flight, COMMITTING", r.decision().basis());
         assertEquals(BranchOutcome.DONE, r.branches().get(0).outcome());
         assertEquals(BranchState.COMMITTED, b.state(2, tx.gtrid()));

@@ -71,6 +71,12 @@ public final class MockResourceManager implements RecoverableResource {
         return this;
     }
 
+    /** Calls of {@code op} stop answering the code {@link #always} set; other scripts and hooks stay. */
+    public synchronized MockResourceManager stopAlways(Op op) {
+        always.remove(op);
+        return this;
+    }
+
     /**
      * Every call of {@code op} (PREPARE, COMMIT, COMMIT_ONE_PHASE or ROLLBACK) runs {@code hook} first, on the
      * calling thread and outside the RM's lock: to see which thread makes the call, or to hold it until something

@@ -2,6 +2,7 @@ package dev.concord.it.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.concord.recovery.xid.Gtrid;
 import dev.concord.xa.rocketmq.EmbeddedRocketMq;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -31,6 +32,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.sql.XAConnection;
+import javax.sql.XADataSource;
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
 
 /**
  * The {@code rest} workload of {@link PeerBenchmark}: the whole REST round trip of a participant, at fixed request
@@ -137,9 +143,44 @@ final class RestBenchmark {
                     // closing anyway
                 }
             }
+            rollBackLeftovers(nodeId, "MariaDB", db.mariaXa());
+            rollBackLeftovers(nodeId, "PostgreSQL", db.pgXa());
             dropTables();
         }
         return results;
+    }
+
+    /**
+     * Rolls back what this run's node left prepared: a participant that failed after preparing one branch and before
+     * registering it leaves an orphan that only its coordinator's recovery would roll back, and the node id is new
+     * each run, so nobody would, and its locks would stop the next run's table set-up.
+     */
+    private static void rollBackLeftovers(String nodeId, String database, XADataSource dataSource) {
+        int rolledBack = 0;
+        try {
+            XAConnection connection = dataSource.getXAConnection();
+            try {
+                XAResource xa = connection.getXAResource();
+                for (Xid xid : xa.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN)) {
+                    Gtrid gtrid = Gtrid.tryParse(xid.getGlobalTransactionId());
+                    if (gtrid != null && gtrid.nodeId().equals(nodeId)) {
+                        try {
+                            xa.rollback(xid);
+                            rolledBack++;
+                        } catch (XAException e) {
+                            log("could not roll back %s in %s: error %d", gtrid, database, e.errorCode);
+                        }
+                    }
+                }
+            } finally {
+                connection.close();
+            }
+        } catch (SQLException | XAException e) {
+            log("could not look for prepared branches of %s in %s: %s", nodeId, database, e);
+        }
+        if (rolledBack > 0) {
+            log("rest: rolled back %d branches that failed transactions left prepared in %s", rolledBack, database);
+        }
     }
 
     /**
