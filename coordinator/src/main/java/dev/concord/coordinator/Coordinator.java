@@ -17,6 +17,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
@@ -74,7 +75,7 @@ public final class Coordinator implements AutoCloseable {
         t.setRemoveOnCancelPolicy(true);
         this.timer = t;
         this.workers = new ThreadPoolExecutor(0, config.workerThreads(), 60, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), daemonThreads("concord-worker"), new ThreadPoolExecutor.CallerRunsPolicy());
+                new SynchronousQueue<>(), daemonThreads("concord-worker"), Coordinator::runHereUnlessClosed);
         this.parallel = new Parallel(workers, latency, config.parallelCommitLimit());
         this.preparer = new Preparer(parallel);
         long sweep = config.reaperInterval().toMillis();
@@ -89,7 +90,11 @@ public final class Coordinator implements AutoCloseable {
         long now = config.clock().millis();
         for (GlobalTransaction tx : inFlight.values()) {
             if (tx.claimExpiry(now)) {
-                workers.execute(tx::expire);
+                try {
+                    workers.execute(tx::expire);
+                } catch (RejectedExecutionException e) {
+                    return; // closing: a transaction left in flight is presumed aborted by recovery
+                }
             }
         }
     }
@@ -212,6 +217,19 @@ public final class Coordinator implements AutoCloseable {
             return List.of();
         }
     };
+
+    /**
+     * The worker pool's answer when all its threads are busy: the caller runs the task itself. Once the pool is
+     * shut down it refuses instead of dropping the task (what {@code CallerRunsPolicy} does), so that whoever
+     * handed the task off — a branch call in {@link Parallel}, a phase-2 retry — learns of it and does not wait
+     * for work that never runs.
+     */
+    private static void runHereUnlessClosed(Runnable task, ThreadPoolExecutor pool) {
+        if (pool.isShutdown()) {
+            throw new RejectedExecutionException("the engine is closed");
+        }
+        task.run();
+    }
 
     private static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();

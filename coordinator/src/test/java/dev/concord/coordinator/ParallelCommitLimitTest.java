@@ -100,6 +100,40 @@ class ParallelCommitLimitTest {
         assertEquals(2, f.events.matching("log.decision").size(), "each decision forced before its phase 2");
     }
 
+    /**
+     * A commit that races the engine's close still calls every branch: a hand-off the stopped worker pool refuses
+     * runs on the committing thread. (The pool used to drop it silently, and the commit waited for it forever.)
+     */
+    @Test
+    void aCommitThatRacesCloseCallsItsBranchesOnItsOwnThreadInsteadOfWaitingForever() throws Exception {
+        MockResourceManager a = f.database("A");
+        MockResourceManager b = f.database("B");
+        MockResourceManager c = f.database("C");
+        Map<String, Thread> ranOn = new ConcurrentHashMap<>();
+        for (MockResourceManager rm : new MockResourceManager[] {a, b, c}) {
+            rm.during(Op.PREPARE, xid -> ranOn.put(rm.name(), Thread.currentThread()));
+        }
+        AtomicReference<GlobalTransaction> committed = new AtomicReference<>();
+        Future<Thread> committer = other.submit(() -> {
+            f.tm.begin();
+            GlobalTransaction tx = f.tm.currentTransaction();
+            committed.set(tx);
+            tx.enlistResource(a.connect());
+            tx.enlistResource(b.connect());
+            tx.enlistResource(c.connect());
+            f.coordinator.close();
+            f.tm.commit();
+            return Thread.currentThread();
+        });
+        Thread me = committer.get(30, TimeUnit.SECONDS);
+        GlobalTransaction tx = committed.get();
+        assertEquals(Map.of("A", me, "B", me, "C", me), ranOn, "every branch prepared on the committing thread");
+        assertEquals(TxState.COMMITTED, tx.state());
+        assertEquals(BranchState.COMMITTED, a.state(1, tx.gtrid()));
+        assertEquals(BranchState.COMMITTED, b.state(2, tx.gtrid()));
+        assertEquals(BranchState.COMMITTED, c.state(3, tx.gtrid()));
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
