@@ -36,9 +36,11 @@ final class LoadRunner {
      *                       /proc
      * @param allocatedBytes heap bytes allocated in the window by the threads alive at its end (every thread of
      *                       the workload and the engine lives through it), or -1 when the JVM cannot tell
+     * @param machine        busy CPU of all cores and flushes of the benchmark's disk in the window, every process
+     *                       of the machine included
      */
     record Measurement(long transactions, double seconds, long cpuNanos, long forces, long forceNanos,
-                       long committedTotal, ProcStats proc, long allocatedBytes) {
+                       long committedTotal, ProcStats proc, long allocatedBytes, MachineStats machine) {
         double tps() {
             return transactions / seconds;
         }
@@ -68,6 +70,27 @@ final class LoadRunner {
             return v < 0 || transactions == 0 ? Double.NaN : v / transactions;
         }
 
+        /** Busy CPU of the whole machine (database servers included) per transaction. */
+        double machineCpuMicrosPerTx() {
+            return perTx(machine.busyNanos() / 1e3);
+        }
+
+        /** Busy share of all the machine's cores in the window, 0 to 1. */
+        double machineBusy() {
+            return machine.busyNanos() < 0 || machine.cores() <= 0 ? Double.NaN
+                    : machine.busyNanos() / (seconds * 1e9 * machine.cores());
+        }
+
+        /** Flushes of the benchmark's disk per transaction, by every process (database servers included). */
+        double diskFlushesPerTx() {
+            return perTx(machine.diskFlushes());
+        }
+
+        /** Flushes of the benchmark's disk per second in the window. */
+        double diskFlushesPerSecond() {
+            return machine.diskFlushes() < 0 ? Double.NaN : machine.diskFlushes() / seconds;
+        }
+
         double allocatedBytesPerTx() {
             return perTx(allocatedBytes);
         }
@@ -85,8 +108,9 @@ final class LoadRunner {
     private LoadRunner() {
     }
 
-    static Measurement run(Contender contender, Workload workload, int threads, long warmupMillis, long measureMillis)
-            throws Exception {
+    /** Runs the workload; {@code disk} names the disk whose flushes are counted ({@link MachineStats#diskOf}). */
+    static Measurement run(Contender contender, Workload workload, int threads, long warmupMillis, long measureMillis,
+                           String disk) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         LongAdder done = new LongAdder();
@@ -129,6 +153,7 @@ final class LoadRunner {
             sleep(warmupMillis, failure);
             long n0 = done.sum();
             ProcStats p0 = ProcStats.now();
+            MachineStats m0 = MachineStats.now(disk);
             long cpu0 = OS.getProcessCpuTime();
             long f0 = contender.forceCount();
             long fn0 = contender.forceNanos();
@@ -138,6 +163,7 @@ final class LoadRunner {
             long n1 = done.sum();
             long cpu1 = OS.getProcessCpuTime();
             ProcStats p1 = ProcStats.now();
+            MachineStats m1 = MachineStats.now(disk);
             long f1 = contender.forceCount();
             long fn1 = contender.forceNanos();
             Map<Long, Long> a1 = allocatedByThread();
@@ -153,7 +179,7 @@ final class LoadRunner {
                 throw new IllegalStateException(workload.id + " at " + threads + " threads failed", failure.get());
             }
             return new Measurement(n1 - n0, (t1 - t0) / 1e9, cpu1 - cpu0, f0 < 0 ? -1 : f1 - f0,
-                    fn0 < 0 ? -1 : fn1 - fn0, done.sum(), p1.minus(p0), allocatedBetween(a0, a1));
+                    fn0 < 0 ? -1 : fn1 - fn0, done.sum(), p1.minus(p0), allocatedBetween(a0, a1), m1.minus(m0));
         } finally {
             stop.set(true);
             go.countDown();

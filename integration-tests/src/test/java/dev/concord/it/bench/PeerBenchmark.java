@@ -69,6 +69,7 @@ import java.util.stream.Stream;
  *   BENCH fsync fsyncs_per_s=X
  *   BENCH fsync_cost cpu_us_per_fsync=Y
  *   BENCH concord workload=W threads=N forces_per_tx=F cpu_us_per_tx=C ... alloc_bytes_per_tx=B jit_us_per_tx=J force_us=D latency_us=L latency_in_forces=Q
+ *   BENCH machine workload=xa-db threads=N contender=K tps=X machine_cpu_us_per_tx=M machine_busy=B disk_flushes_per_tx=D disk_flushes_per_s=R
  *   BENCH workload=rest rate=R p50_ms=.. p90_ms=.. p99_ms=.. achieved=.. failed=.. narayana=n/a atomikos=n/a
  *   TARGET ...
  * </pre>
@@ -81,7 +82,11 @@ import java.util.stream.Stream;
  * {@code ForceObserver}), {@code latency_us} the time one transaction takes (threads ÷ tx/s: the loop is closed)
  * and {@code latency_in_forces} their quotient: with group commit a transaction that arrives while a force runs
  * waits for the rest of it and then for its own, about 1.5 forces on average, so a closed loop of N threads cannot
- * go much beyond N ÷ (1.5 × force time). Progress goes to standard error.
+ * go much beyond N ÷ (1.5 × force time). The {@code BENCH machine} lines ({@link MachineStats}) cover every process
+ * of the machine during each xa-db contender's windows, the two database servers included: busy CPU of all cores
+ * per transaction, the cores' busy share (near 1: the machine ran out of cores), and the flushes that the disk under
+ * {@code --dir} completed, per transaction and per second (every fsync of the databases' own commits and of the
+ * transaction manager's log). Progress goes to standard error.
  *
  * <h2>Knobs</h2>
  * Options ({@code --name=value}; defaults in brackets):
@@ -120,7 +125,8 @@ public final class PeerBenchmark {
 
     /** Medians of one case and contender over the rounds. */
     private record Stat(double tps, double cpuMicros, double forces, double userMicros, double sysMicros,
-                        double contextSwitches, double allocatedBytes, double jitMicros, double forceMicros) {
+                        double contextSwitches, double allocatedBytes, double jitMicros, double forceMicros,
+                        double machineCpuMicros, double machineBusy, double diskFlushes, double diskFlushesPerSecond) {
     }
 
     private PeerBenchmark() {
@@ -282,7 +288,8 @@ public final class PeerBenchmark {
                                 .computeIfAbsent(k, x -> new ArrayList<>())
                                 .add(Stream.of("tps", "cpu_us_per_tx", "forces_per_tx", "user_us_per_tx",
                                                 "sys_us_per_tx", "ctxsw_per_tx", "alloc_bytes_per_tx", "jit_us_per_tx",
-                                                "force_us")
+                                                "force_us", "machine_cpu_us_per_tx", "machine_busy",
+                                                "disk_flushes_per_tx", "disk_flushes_per_s")
                                         .mapToDouble(name -> Double.parseDouble(f.getOrDefault(name, "NaN")))
                                         .toArray());
                         if (wt[0].equals(Workload.XA_DB.id)) {
@@ -403,7 +410,8 @@ public final class PeerBenchmark {
         results.forEach((key, byKind) -> {
             Map<Contender.Kind, Stat> m = new LinkedHashMap<>();
             byKind.forEach((k, rs) -> m.put(k, new Stat(median(rs, 0), median(rs, 1), median(rs, 2), median(rs, 3),
-                    median(rs, 4), median(rs, 5), median(rs, 6), median(rs, 7), median(rs, 8))));
+                    median(rs, 4), median(rs, 5), median(rs, 6), median(rs, 7), median(rs, 8), median(rs, 9),
+                    median(rs, 10), median(rs, 11), median(rs, 12))));
             stats.put(key, m);
         });
         System.out.println();
@@ -439,6 +447,16 @@ public final class PeerBenchmark {
                         latencyMicros / c.forceMicros());
             }
         });
+        // The whole machine during each xa-db contender's windows: the databases share its cores and its disk.
+        stats.forEach((key, m) -> {
+            String[] wt = key.split(":");
+            if (wt[0].equals(Workload.XA_DB.id)) {
+                m.forEach((k, st) -> System.out.printf(Locale.ROOT, "BENCH machine workload=%s threads=%s contender=%s "
+                                + "tps=%.0f machine_cpu_us_per_tx=%.1f machine_busy=%.2f disk_flushes_per_tx=%.2f "
+                                + "disk_flushes_per_s=%.0f%n", wt[0], wt[1], k.id, st.tps(), st.machineCpuMicros(),
+                        st.machineBusy(), st.diskFlushes(), st.diskFlushesPerSecond()));
+            }
+        });
 
         System.out.println();
         System.out.printf(Locale.ROOT, "Medians of %d rounds, tx/s; fsync rate of the disk: %.0f/s. CPU µs/tx: "
@@ -471,19 +489,23 @@ public final class PeerBenchmark {
         System.out.println("Cost per committed transaction, whole process (medians): CPU µs (user + system), "
                 + "context switches, heap bytes allocated; latency = threads ÷ tx/s (closed loop); Concord's log forces per transaction "
                 + "and per second; JIT µs/tx: the part of the CPU that the JIT compiler threads spent (code still "
-                + "being compiled, not a cost of the transactions).");
+                + "being compiled, not a cost of the transactions). Machine: every process (the database servers "
+                + "too) — busy CPU of all cores per transaction, the cores' busy share, and the flushes the disk "
+                + "completed per transaction (every fsync that reached it).");
         System.out.println();
         System.out.println("| workload | threads | contender | tx/s | latency µs | CPU µs/tx | user µs/tx | system µs/tx "
-                + "| JIT µs/tx | context switches/tx | heap bytes/tx | log forces/tx | log forces/s |");
-        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + "| JIT µs/tx | context switches/tx | heap bytes/tx | log forces/tx | log forces/s "
+                + "| machine CPU µs/tx | machine busy | disk flushes/tx |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         stats.forEach((key, m) -> {
             String[] wt = key.split(":");
             m.forEach((k, st) -> System.out.printf(Locale.ROOT,
-                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %.2f | %s | %s | %s |%n",
+                    "| %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %.2f | %s | %s | %s | %.1f | %.0f %% | %.2f |%n",
                     wt[0], wt[1], k.id, num(st.tps()), Integer.parseInt(wt[1]) * 1e6 / st.tps(), st.cpuMicros(),
                     st.userMicros(), st.sysMicros(), st.jitMicros(), st.contextSwitches(), num(st.allocatedBytes()),
                     Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", st.forces()),
-                    Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.0f", st.forces() * st.tps())));
+                    Double.isNaN(st.forces()) ? "–" : String.format(Locale.ROOT, "%.0f", st.forces() * st.tps()),
+                    st.machineCpuMicros(), st.machineBusy() * 100, st.diskFlushes()));
         });
 
         System.out.println();

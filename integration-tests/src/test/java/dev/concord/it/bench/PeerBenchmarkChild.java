@@ -16,7 +16,9 @@ import java.util.Locale;
  *   WARM workload threads seconds           -> WARMED committed=T
  *   RUN workload threads warmup measure     -> RESULT contender=C workload=W threads=N tx=T seconds=S tps=X
  *                                              cpu_us_per_tx=Y forces_per_tx=Z user_us_per_tx=U sys_us_per_tx=K
- *                                              ctxsw_per_tx=V alloc_bytes_per_tx=B jit_us_per_tx=J committed=T
+ *                                              ctxsw_per_tx=V alloc_bytes_per_tx=B jit_us_per_tx=J force_us=F
+ *                                              machine_cpu_us_per_tx=M machine_busy=Q disk_flushes_per_tx=D
+ *                                              disk_flushes_per_s=R committed=T
  *   QUIT                                    -> DONE, then exit
  * </pre>
  * {@code committed} counts every transaction of the command, warm-up included, so the parent can check that both
@@ -42,6 +44,7 @@ public final class PeerBenchmarkChild {
             System.exit(1);
             return;
         }
+        String disk = MachineStats.diskOf(dir);
         answer("READY");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
@@ -50,23 +53,24 @@ public final class PeerBenchmarkChild {
                 switch (c[0]) {
                     case "WARM" -> {
                         LoadRunner.Measurement m = LoadRunner.run(contender, Workload.parse(c[1]),
-                                Integer.parseInt(c[2]), PeerBenchmark.millis(c[3]), 0);
+                                Integer.parseInt(c[2]), PeerBenchmark.millis(c[3]), 0, disk);
                         answer("WARMED committed=" + m.committedTotal());
                     }
                     case "RUN" -> {
                         Workload w = Workload.parse(c[1]);
                         int threads = Integer.parseInt(c[2]);
                         LoadRunner.Measurement m = LoadRunner.run(contender, w, threads, PeerBenchmark.millis(c[3]),
-                                PeerBenchmark.millis(c[4]));
+                                PeerBenchmark.millis(c[4]), disk);
                         answer(String.format(Locale.ROOT, "RESULT contender=%s workload=%s threads=%d tx=%d "
                                         + "seconds=%.3f tps=%.1f cpu_us_per_tx=%.2f forces_per_tx=%.4f "
                                         + "user_us_per_tx=%.2f sys_us_per_tx=%.2f ctxsw_per_tx=%.2f alloc_bytes_per_tx=%.0f "
-                                        + "jit_us_per_tx=%.2f force_us=%.1f committed=%d",
+                                        + "jit_us_per_tx=%.2f force_us=%.1f machine_cpu_us_per_tx=%.1f machine_busy=%.3f "
+                                        + "disk_flushes_per_tx=%.3f disk_flushes_per_s=%.0f committed=%d",
                                 kind.id, w.id, threads, m.transactions(), m.seconds(), m.tps(), m.cpuMicrosPerTx(),
                                 m.forcesPerTx(), m.userMicrosPerTx(), m.systemMicrosPerTx(),
                                 m.contextSwitchesPerTx(), m.allocatedBytesPerTx(), m.compilerMicrosPerTx(),
-                                m.microsPerForce(),
-                                m.committedTotal()));
+                                m.microsPerForce(), m.machineCpuMicrosPerTx(), m.machineBusy(), m.diskFlushesPerTx(),
+                                m.diskFlushesPerSecond(), m.committedTotal()));
                     }
                     case "QUIT" -> {
                         try {
