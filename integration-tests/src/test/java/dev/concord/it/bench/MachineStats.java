@@ -18,8 +18,6 @@ import java.util.List;
  * @param diskFlushes flushes completed by the disk
  */
 record MachineStats(long busyNanos, int cores, long diskFlushes) {
-    private static final long NANOS_PER_TICK = 10_000_000L;
-
     /** A snapshot; {@code disk} is a device name as /proc/diskstats lists it (e.g. {@code vda}), or null. */
     static MachineStats now(String disk) {
         long busy = -1;
@@ -29,7 +27,7 @@ record MachineStats(long busyNanos, int cores, long diskFlushes) {
             String[] f = stat.get(0).trim().split("\\s+");
             // cpu user nice system idle iowait irq softirq steal ...
             busy = (Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
-                    + Long.parseLong(f[7])) * NANOS_PER_TICK;
+                    + Long.parseLong(f[7])) * ProcStats.NANOS_PER_TICK;
             cores = (int) stat.stream().filter(l -> l.matches("cpu\\d+ .*")).count();
         } catch (IOException | RuntimeException e) {
             // Not Linux, or a format this does not know.

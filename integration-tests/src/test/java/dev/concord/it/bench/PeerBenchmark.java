@@ -535,7 +535,8 @@ public final class PeerBenchmark {
         if (db8 != null) {
             Stat c = db8.get(Contender.Kind.CONCORD);
             Stat b = db8.get(Contender.Kind.BASELINE);
-            // Both at a saturated machine: the ratio of tx/s follows the whole machine's CPU per transaction.
+            // When the machine's cores are saturated (busy near 100 %), tx/s follow the whole machine's CPU per
+            // transaction, database servers included: printed so the ratio can be read against it.
             String machine = c == null || b == null || Double.isNaN(c.machineCpuMicros())
                     ? "" : String.format(Locale.ROOT, " (machine busy %.0f %% / %.0f %%; machine CPU per tx %.0f / %.0f us,"
                             + " baseline/concord = %.2f; disk flushes per tx %.2f / %.2f)", c.machineBusy() * 100,

@@ -18,7 +18,8 @@ import java.nio.file.Path;
  *                        compiled, part of the process's CPU time but not a cost of the transactions themselves
  */
 record ProcStats(long userNanos, long systemNanos, long contextSwitches, long compilerNanos) {
-    private static final long NANOS_PER_TICK = 10_000_000L;
+    /** Linux's clock tick for /proc CPU times (USER_HZ = 100). */
+    static final long NANOS_PER_TICK = 10_000_000L;
 
     static ProcStats now() {
         try {
