@@ -10,22 +10,29 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 
-/** The log's files on the real disk, whose forces fail like a broken disk once {@link #fail} is set. */
+/**
+ * The log's files on the real disk, whose forces fail like a broken disk once {@link #fail} is set; so do the
+ * writes of a channel opened {@code DSYNC} (the log's direct writes), each of which is a force.
+ */
 public final class FailingDisk implements ChannelOpener {
-    /** When true, every force throws "Input/output error". */
+    /** When true, every force (and every synchronous write) throws "Input/output error". */
     public volatile boolean fail;
 
     @Override
     public FileChannel open(Path path, OpenOption... options) throws IOException {
-        return new Channel(FileChannel.open(path, options));
+        return new Channel(FileChannel.open(path, options), Arrays.asList(options).contains(StandardOpenOption.DSYNC));
     }
 
     private final class Channel extends FileChannel {
         private final FileChannel d;
+        private final boolean synchronous;
 
-        Channel(FileChannel d) {
+        Channel(FileChannel d, boolean synchronous) {
             this.d = d;
+            this.synchronous = synchronous;
         }
 
         @Override
@@ -95,6 +102,9 @@ public final class FailingDisk implements ChannelOpener {
 
         @Override
         public int write(ByteBuffer src, long position) throws IOException {
+            if (fail && synchronous) {
+                throw new IOException("Input/output error");
+            }
             return d.write(src, position);
         }
 

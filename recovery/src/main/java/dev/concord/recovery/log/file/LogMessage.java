@@ -18,7 +18,8 @@ enum LogMessage {
     PREALLOCATION_FAILED("CLOG-109", Level.WARNING),
     SEGMENT_BOUND_EXCEEDED("CLOG-110", Level.WARNING),
     CLOSE_FAILED("CLOG-111", Level.ERROR),
-    SEGMENT_HEADER_REWRITTEN("CLOG-112", Level.WARNING);
+    SEGMENT_HEADER_REWRITTEN("CLOG-112", Level.WARNING),
+    DIRECT_WRITES_UNAVAILABLE("CLOG-113", Level.INFO);
 
     private static final System.Logger LOGGER = System.getLogger(FileTransactionLog.class.getName());
 

@@ -17,6 +17,15 @@ final class Segment {
     long position;
     /** Bytes were written since the last force. */
     boolean unforced;
+    /**
+     * With direct writes: the channel that writes whole blocks straight to the device, durably; null otherwise.
+     * Every write of the segment then goes through it, so nothing of the segment waits in the page cache.
+     */
+    FileChannel direct;
+    /** With direct writes: the file system's block size, which every direct write is aligned to. */
+    int blockSize;
+    /** With direct writes: the bytes of the block {@link #position} is in, up to it (a direct write rewrites them). */
+    byte[] tail;
 
     Segment(long number, Path path, long capacity, FileChannel channel, long position) {
         this.number = number;
@@ -30,7 +39,17 @@ final class Segment {
         return position + bytes <= capacity;
     }
 
+    /** How many bytes of the block {@link #position} is in lie before it. */
+    int tailLength() {
+        return (int) (position % blockSize);
+    }
+
     void closeChannel() throws IOException {
+        if (direct != null) {
+            FileChannel d = direct;
+            direct = null;
+            d.close();
+        }
         if (channel != null) {
             FileChannel c = channel;
             channel = null;

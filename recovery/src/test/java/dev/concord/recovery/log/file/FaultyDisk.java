@@ -56,7 +56,8 @@ final class FaultyDisk implements ChannelOpener {
         if (failCreates != null && Arrays.asList(options).contains(StandardOpenOption.CREATE)) {
             throw failCreates;
         }
-        Channel channel = new Channel(FileChannel.open(path, options), path);
+        Channel channel = new Channel(FileChannel.open(path, options), path,
+                Arrays.asList(options).contains(StandardOpenOption.DSYNC));
         synchronized (channels) {
             channels.add(channel);
         }
@@ -76,18 +77,24 @@ final class FaultyDisk implements ChannelOpener {
     private final class Channel extends FileChannel {
         private final FileChannel delegate;
         private final boolean preallocation;
+        /** Opened O_DSYNC (the log's direct writes): a write that returns is durable, so it counts as a force. */
+        private final boolean synchronous;
         private byte[] written = new byte[0];
         /** Where the bytes not yet covered by a force start; -1 until the first write. */
         private int forcedUpTo = -1;
         private int writtenUpTo;
 
-        Channel(FileChannel delegate, Path path) {
+        Channel(FileChannel delegate, Path path, boolean synchronous) {
             this.delegate = delegate;
+            this.synchronous = synchronous;
             this.preallocation = path.getFileName().toString().endsWith(".tmp");
         }
 
         @Override
         public int write(ByteBuffer src, long position) throws IOException {
+            if (synchronous) {
+                awaitForceFaults();
+            }
             IOException failure = failWrites;
             if (failure != null) {
                 if (partialWriteFirst && src.remaining() > 1) {
@@ -105,6 +112,11 @@ final class FaultyDisk implements ChannelOpener {
             ByteBuffer copy = src.duplicate();
             int n = delegate.write(src, position);
             synchronized (this) {
+                if (synchronous && forcedUpTo < 0) {
+                    // A direct write starts at a block boundary: its first bytes are the header or records
+                    // already durable. Decoding starts after the header, then where the last write's records ended.
+                    forcedUpTo = (int) Math.max(position, SegmentFiles.HEADER_BYTES);
+                }
                 if (written.length < position + n) {
                     written = Arrays.copyOf(written, (int) (position + n));
                 }
@@ -115,11 +127,21 @@ final class FaultyDisk implements ChannelOpener {
                 }
                 writtenUpTo = Math.max(writtenUpTo, (int) position + n);
             }
+            if (synchronous) {
+                markCovered();
+            }
             return n;
         }
 
         @Override
         public void force(boolean metaData) throws IOException {
+            awaitForceFaults();
+            delegate.force(metaData);
+            markCovered();
+        }
+
+        /** The gate, failure and delay of a force (also of a synchronous write, which is one). */
+        private void awaitForceFaults() throws IOException {
             CountDownLatch gate = forceGate;
             if (gate != null && !preallocation) {
                 forceBlocked.countDown();
@@ -144,13 +166,16 @@ final class FaultyDisk implements ChannelOpener {
                     Thread.currentThread().interrupt();
                 }
             }
+        }
+
+        /** Decodes the records written since the last force or synchronous write: they are durable now. */
+        private void markCovered() {
             int from;
             byte[] covered;
             synchronized (this) {
                 from = Math.max(forcedUpTo, 0);
                 covered = Arrays.copyOfRange(written, from, Math.max(from, writtenUpTo));
             }
-            delegate.force(metaData);
             int offset = 0;
             while (!preallocation && offset < covered.length) {
                 LogRecordCodec.FrameRead read = LogRecordCodec.read(covered, offset, covered.length);

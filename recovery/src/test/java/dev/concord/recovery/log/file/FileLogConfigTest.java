@@ -46,6 +46,22 @@ class FileLogConfigTest {
     }
 
     @Test
+    void directWritesAreOnWithAFiveMillisecondLingerAndTheLingerIsBounded() {
+        FileLogConfig config = FileLogConfig.builder(DIR).build();
+        assertTrue(config.directWrites());
+        assertEquals(Duration.ofMillis(5), config.unforcedLinger());
+        FileLogConfig off = config.toBuilder().directWrites(false).unforcedLinger(Duration.ofSeconds(1)).build();
+        assertFalse(off.toBuilder().build().directWrites(), "toBuilder carries it over");
+        assertEquals(Duration.ofSeconds(1), off.toBuilder().build().unforcedLinger());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FileLogConfig.builder(DIR).unforcedLinger(Duration.ZERO).build());
+        assertTrue(e.getMessage().contains("unforcedLinger"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> FileLogConfig.builder(DIR).unforcedLinger(Duration.ofSeconds(11)).build());
+        assertThrows(NullPointerException.class, () -> FileLogConfig.builder(DIR).unforcedLinger(null).build());
+    }
+
+    @Test
     void maxRecentCommitsOutsideTheAcceptedRangeIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> FileLogConfig.builder(DIR).maxRecentCommits(-1).build());

@@ -39,8 +39,10 @@ class FileLogRecentCommitsTest {
 
     private final MutableClock clock = new MutableClock(T0);
 
+    /** Through the page cache, so that an END is in the file as soon as writeEnd returns (see DirectWritesTest). */
     private FileLogConfig.Builder config(Path dir) {
-        return FileLogConfig.builder(dir).segmentSize(SEGMENT).maxSegments(MAX_SEGMENTS).clock(clock);
+        return FileLogConfig.builder(dir).segmentSize(SEGMENT).maxSegments(MAX_SEGMENTS).clock(clock)
+                .directWrites(false);
     }
 
     /** Commits transactions {@code from..to}, one second apart; returns them with their END times. */

@@ -30,8 +30,9 @@ class FileTransactionLogFailureTest {
 
     private final FaultyDisk disk = new FaultyDisk();
 
+    /** Faults are injected at write() and force() of the page-cache path; direct writes: DirectWritesTest. */
     private FileLogConfig.Builder config() {
-        return FileLogConfig.builder(directory).segmentSize(64 << 10);
+        return FileLogConfig.builder(directory).segmentSize(64 << 10).directWrites(false);
     }
 
     private FileTransactionLog openFaulty() throws LogException {

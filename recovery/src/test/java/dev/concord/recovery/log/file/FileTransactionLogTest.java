@@ -54,7 +54,7 @@ class FileTransactionLogTest {
 
     @Test
     void loneCommitterPaysOneForcePerCommitAndEndsAreNotForced() throws Exception {
-        try (FileTransactionLog log = FileTransactionLog.open(config().build())) {
+        try (FileTransactionLog log = FileTransactionLog.open(config().directWrites(false).build())) {
             for (int i = 0; i < 50; i++) {
                 log.forceCommitDecision(decision(i));
                 log.writeEnd(gtrid(i));
@@ -66,7 +66,7 @@ class FileTransactionLogTest {
 
     @Test
     void decisionIsOnDiskForTheNextProcessAsSoonAsTheCallReturns() throws Exception {
-        try (FileTransactionLog log = FileTransactionLog.open(config().build())) {
+        try (FileTransactionLog log = FileTransactionLog.open(config().directWrites(false).build())) {
             log.forceCommitDecision(decision(1));
             log.forceCommitDecision(decision(2));
             log.writeEnd(gtrid(1));
@@ -121,7 +121,8 @@ class FileTransactionLogTest {
         FaultyDisk disk = new FaultyDisk();
         Clock clock = Clock.fixed(Instant.ofEpochMilli(1_700_000_500_000L), ZoneOffset.UTC);
         LogRecord end = new LogRecord.End(gtrid(1), clock.millis());
-        try (FileTransactionLog log = FileTransactionLog.open(config().channelOpener(disk).clock(clock).build())) {
+        try (FileTransactionLog log = FileTransactionLog.open(config().channelOpener(disk).clock(clock)
+                .directWrites(false).build())) {
             log.forceCommitDecision(decision(1));
             log.writeEnd(gtrid(1));
             assertFalse(disk.durablyHolds(end));

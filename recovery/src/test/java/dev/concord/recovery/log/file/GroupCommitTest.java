@@ -41,7 +41,7 @@ class GroupCommitTest {
         disk.forceDelayMillis = 1;
         AtomicInteger notDurableOnReturn = new AtomicInteger();
         try (FileTransactionLog log = FileTransactionLog.open(FileLogConfig.builder(directory)
-                .segmentSize(1 << 20).channelOpener(disk).build())) {
+                .segmentSize(1 << 20).channelOpener(disk).unforcedLinger(Duration.ofSeconds(10)).build())) {
             runConcurrently(i -> {
                 CommitDecision d = decision(i);
                 log.forceCommitDecision(d);
@@ -53,7 +53,8 @@ class GroupCommitTest {
             int commits = THREADS * COMMITS_PER_THREAD;
             assertEquals(0, notDurableOnReturn.get(), "no caller returned before its record was forced");
             assertTrue(log.forceCount() < commits / 2, log.forceCount() + " forces for " + commits + " commits");
-            assertEquals(2L * commits, log.recordCount());
+            // With direct writes the last ENDs wait in the queue for the next round (or the linger timer).
+            assertEquals(2L * commits, log.recordCount() + log.queuedRecords());
             assertEquals(List.of(), log.unfinishedDecisions());
         }
     }
