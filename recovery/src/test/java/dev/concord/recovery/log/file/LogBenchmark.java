@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * opened fresh, warmed up, then measured for several rounds; the medians are printed, one line per case:
  * <pre>
  *   BENCH fsync fsyncs_per_s=X
- *   BENCH log threads=N commits_per_s=X forces_per_commit=Y
+ *   BENCH log threads=N mode=direct|page-cache commits_per_s=X forces_per_commit=Y force_us=F cpu_us_per_commit=C
  * </pre>
  * System properties: {@code bench.dir} (parent of the temporary directory, default {@code java.io.tmpdir}: put it
  * on the disk to measure), {@code bench.warmupMillis} (1000), {@code bench.roundMillis} (2000),
@@ -58,19 +58,29 @@ public final class LogBenchmark {
             }
             System.out.printf(Locale.ROOT, "BENCH fsync fsyncs_per_s=%.0f%n", median(fsyncRates));
             for (int threads : threadCounts) {
-                Path directory = root.resolve("threads-" + threads);
-                try (FileTransactionLog log = FileTransactionLog.open(FileLogConfig.builder(directory).build())) {
-                    XidFactory xids = new XidFactory("bench-" + threads);
-                    commit(log, xids, threads, warmupMillis);
-                    double[] rates = new double[rounds];
-                    double[] forcesPerCommit = new double[rounds];
-                    for (int r = 0; r < rounds; r++) {
-                        double[] result = commit(log, xids, threads, roundMillis);
-                        rates[r] = result[0];
-                        forcesPerCommit[r] = result[1];
+                // Direct writes (the default) and the page-cache path side by side, each in a fresh directory.
+                for (boolean direct : new boolean[] {true, false}) {
+                    Path directory = root.resolve("threads-" + threads + (direct ? "-direct" : "-page-cache"));
+                    try (FileTransactionLog log = FileTransactionLog.open(FileLogConfig.builder(directory)
+                            .directWrites(direct).forceObserver(FORCES).build())) {
+                        XidFactory xids = new XidFactory("bench-" + threads);
+                        commit(log, xids, threads, warmupMillis);
+                        double[] rates = new double[rounds];
+                        double[] forcesPerCommit = new double[rounds];
+                        double[] forceMicros = new double[rounds];
+                        double[] cpuMicros = new double[rounds];
+                        for (int r = 0; r < rounds; r++) {
+                            double[] result = commit(log, xids, threads, roundMillis);
+                            rates[r] = result[0];
+                            forcesPerCommit[r] = result[1];
+                            forceMicros[r] = result[2];
+                            cpuMicros[r] = result[3];
+                        }
+                        System.out.printf(Locale.ROOT, "BENCH log threads=%d mode=%s commits_per_s=%.0f"
+                                + " forces_per_commit=%.3f force_us=%.0f cpu_us_per_commit=%.1f%n", threads,
+                                log.writesDirectly() ? "direct" : "page-cache", median(rates),
+                                median(forcesPerCommit), median(forceMicros), median(cpuMicros));
                     }
-                    System.out.printf(Locale.ROOT, "BENCH log threads=%d commits_per_s=%.0f forces_per_commit=%.3f%n",
-                            threads, median(rates), median(forcesPerCommit));
                 }
             }
         } finally {
@@ -132,6 +142,9 @@ public final class LogBenchmark {
             worker.start();
         }
         long forcesBefore = log.forceCount();
+        long forceNanosBefore = FORCE_NANOS.sum();
+        long observedBefore = FORCES_OBSERVED.sum();
+        long cpuBefore = processCpuNanos();
         start.await();
         long begin = System.nanoTime();
         Thread.sleep(millis);
@@ -144,7 +157,22 @@ public final class LogBenchmark {
             throw new IllegalStateException("a committer failed", failures.get(0));
         }
         long done = commits.sum();
-        return new double[] {done / seconds, (log.forceCount() - forcesBefore) / (double) Math.max(1, done)};
+        long observed = Math.max(1, FORCES_OBSERVED.sum() - observedBefore);
+        return new double[] {done / seconds, (log.forceCount() - forcesBefore) / (double) Math.max(1, done),
+                (FORCE_NANOS.sum() - forceNanosBefore) / 1e3 / observed,
+                (processCpuNanos() - cpuBefore) / 1e3 / Math.max(1, done)};
+    }
+
+    private static final LongAdder FORCE_NANOS = new LongAdder();
+    private static final LongAdder FORCES_OBSERVED = new LongAdder();
+    private static final ForceObserver FORCES = (nanos, records) -> {
+        FORCE_NANOS.add(nanos);
+        FORCES_OBSERVED.increment();
+    };
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double median(double[] values) {
