@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks that print machine-readable "BENCH ..." lines.
 #
-#   scripts/bench.sh log   file transaction log: the disk's raw fsync rate, then commits/s and forces per commit
-#                          at 1, 4, 16 and 64 threads (see dev.concord.recovery.log.file.LogBenchmark)
+#   scripts/bench.sh log   file transaction log: the disk's raw fsync rate, then commits/s, forces per commit,
+#                          force time and CPU per commit at 1, 4, 16 and 64 threads, direct writes and page cache
+#                          side by side (see dev.concord.recovery.log.file.LogBenchmark); about a minute
 #   scripts/bench.sh peers [--option=value ...]
 #                          Concord side by side with Narayana (journal and shadow store) and Atomikos: two no-I/O
 #                          branches at 1, 4, 16, 64 threads, MariaDB + PostgreSQL branches at 1 and 8 threads next
@@ -32,46 +33,55 @@ subcommands:
 USAGE
 }
 
+# Builds the reactor up to MODULE (no install: the local repository may be shared) and sets "classpath" to a
+# private copy of the project's own jars and MODULE's test classes, plus the third-party jars in the local
+# repository (released versions, which stay put). Runs take minutes, and others may rebuild the tree meanwhile:
+# a class file or a jar replaced under a running JVM breaks it.
+reactor_classpath() {
+  local module=$1
+  snapshot=$(mktemp -d "${TMPDIR:-/tmp}/concord-bench-cp.XXXXXX")
+  trap 'rm -rf "${snapshot}"' EXIT
+  # Every module of the reactor writes its class path to the file in turn; MODULE, last, stays.
+  mvn -q -B -ntp -DskipTests -pl "${module}" -am package dependency:build-classpath \
+    -Dmdep.outputFile="${snapshot}/classpath.txt"
+  cp -r "${module}/target/test-classes" "${snapshot}/test-classes"
+  classpath="${snapshot}/test-classes"
+  if [[ -d "${module}/target/classes" ]]; then
+    cp -r "${module}/target/classes" "${snapshot}/classes"
+    classpath+=":${snapshot}/classes"
+  fi
+  # The file has no final newline, so read reports end of file: not an error here.
+  IFS=: read -r -a entries < "${snapshot}/classpath.txt" || true
+  for entry in "${entries[@]}"; do
+    case "${entry}" in
+      "${PWD}"/*)
+        cp "${entry}" "${snapshot}/"
+        entry="${snapshot}/$(basename "${entry}")"
+        ;;
+    esac
+    classpath+=":${entry}"
+  done
+}
+
 case "${1:-}" in
   log)
-    mvn -q -B -DskipTests install -pl recovery -am
-    # A forked JVM with the test classpath, so Maven's own threads and heap do not share the measurement.
-    mvn -q -B -pl recovery exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
-      "-Dexec.args=-cp %classpath ${BENCH_JAVA_OPTS:-} dev.concord.recovery.log.file.LogBenchmark"
+    reactor_classpath recovery
+    # A JVM of its own, so Maven's threads and heap do not share the measurement.
+    # shellcheck disable=SC2086 # BENCH_JAVA_OPTS holds several options
+    java -cp "${classpath}" ${BENCH_JAVA_OPTS:-} dev.concord.recovery.log.file.LogBenchmark
     ;;
   peers)
     shift
-    # The run takes about 11 minutes, and others may rebuild the tree meanwhile (a class file or a jar replaced
-    # under a running JVM breaks it): build the reactor (no install: the local repository may be shared), then run
-    # from a private copy of the project's own jars and test classes. Third-party jars in the local repository are
-    # released versions and stay put.
-    snapshot=$(mktemp -d "${TMPDIR:-/tmp}/concord-peer-cp.XXXXXX")
-    trap 'rm -rf "${snapshot}"' EXIT
-    # Every module of the reactor writes its class path to the file in turn; integration-tests, last, stays.
-    mvn -q -B -ntp -DskipTests -pl integration-tests -am package dependency:build-classpath \
-      -Dmdep.outputFile="${snapshot}/classpath.txt"
-    cp -r integration-tests/target/test-classes "${snapshot}/test-classes"
-    classpath="${snapshot}/test-classes"
-    # The file has no final newline, so read reports end of file: not an error here.
-    IFS=: read -r -a entries < "${snapshot}/classpath.txt" || true
-    for entry in "${entries[@]}"; do
-      case "${entry}" in
-        "${PWD}"/*)
-          cp "${entry}" "${snapshot}/"
-          entry="${snapshot}/$(basename "${entry}")"
-          ;;
-      esac
-      classpath+=":${entry}"
-    done
+    reactor_classpath integration-tests
     # Each contender runs in a child JVM of its own, started by the harness with this same class path.
     # shellcheck disable=SC2086 # BENCH_JAVA_OPTS holds several options
     java -cp "${classpath}" ${BENCH_JAVA_OPTS:-} dev.concord.it.bench.PeerBenchmark "$@"
     ;;
   rocketmq)
-    mvn -q -B -DskipTests install -pl xa-resources -am
-    # A forked JVM with the test classpath (embedded broker and client in it, not Maven's JVM).
-    mvn -q -B -pl xa-resources exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
-      "-Dexec.args=-cp %classpath ${BENCH_JAVA_OPTS:-} dev.concord.xa.rocketmq.bench.RocketMqBenchmark"
+    reactor_classpath xa-resources
+    # Embedded broker and client in a JVM of their own, not Maven's.
+    # shellcheck disable=SC2086 # BENCH_JAVA_OPTS holds several options
+    java -cp "${classpath}" ${BENCH_JAVA_OPTS:-} dev.concord.xa.rocketmq.bench.RocketMqBenchmark
     ;;
   *)
     usage
