@@ -824,11 +824,7 @@ public final class FileTransactionLog implements TransactionLog {
         s.position = end;
         int after = s.tailLength();
         out.get((int) (end - after - from), s.tail, 0, after);
-        s.unforced = false;
-        forces.incrementAndGet();
-        int records = recordsSinceForce;
-        recordsSinceForce = 0;
-        config.forceObserver().forced(nanos, records);
+        forced(nanos);
     }
 
     /**
@@ -883,13 +879,17 @@ public final class FileTransactionLog implements TransactionLog {
         if (current.unforced) {
             long start = System.nanoTime();
             current.channel.force(false);
-            long nanos = System.nanoTime() - start;
-            current.unforced = false;
-            forces.incrementAndGet();
-            int records = recordsSinceForce;
-            recordsSinceForce = 0;
-            config.forceObserver().forced(nanos, records);
+            forced(System.nanoTime() - start);
         }
+    }
+
+    /** Counts a force of the current segment (or a direct write, which is one) and tells the observer. */
+    private void forced(long nanos) {
+        current.unforced = false;
+        forces.incrementAndGet();
+        int records = recordsSinceForce;
+        recordsSinceForce = 0;
+        config.forceObserver().forced(nanos, records);
     }
 
     private void ensureRoom(int bytes) {
