@@ -201,6 +201,8 @@ public final class FileTransactionLog implements TransactionLog {
     private long horizonQueued;
     /** A timer task will write the queued unforced records (direct writes only). */
     private boolean lingerScheduled;
+    /** Since when (nanoTime) unforced records have been waiting for a round with nobody to write them; -1: none. */
+    private long lingerSince = -1;
     private ScheduledThreadPoolExecutor lingerTimer;
     /** The current segment is written through its direct channel; set by whoever sets {@link #current}. */
     private volatile boolean directActive;
@@ -664,11 +666,20 @@ public final class FileTransactionLog implements TransactionLog {
         }
     }
 
-    /** Makes sure queued unforced records get written within the linger time. Lock held. */
+    /**
+     * Makes sure queued unforced records nobody is about to write get written once the oldest has waited the
+     * linger time. Lock held.
+     */
     private void scheduleLinger() {
-        if (lingerScheduled || closed) {
-            return;
+        if (lingerSince < 0) {
+            lingerSince = System.nanoTime();
         }
+        if (!lingerScheduled && !closed) {
+            armLinger(config.unforcedLinger().toNanos());
+        }
+    }
+
+    private void armLinger(long delayNanos) {
         if (lingerTimer == null) {
             lingerTimer = new ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "concord-log-linger-" + config.directory().getFileName());
@@ -677,19 +688,30 @@ public final class FileTransactionLog implements TransactionLog {
             });
         }
         try {
-            lingerTimer.schedule(this::lingerExpired, config.unforcedLinger().toNanos(), TimeUnit.NANOSECONDS);
+            lingerTimer.schedule(this::lingerExpired, delayNanos, TimeUnit.NANOSECONDS);
             lingerScheduled = true;
         } catch (RejectedExecutionException e) {
             lead(); // shutting down: write them now rather than leave them to close
         }
     }
 
-    /** The timer: writes the unforced records no round took along. */
+    /**
+     * The timer: writes the unforced records no round took along, once the oldest has waited the linger time; a
+     * round that comes first takes them (and resets the wait), so a steady stream of commits never pays for a
+     * write of its ENDs alone.
+     */
     private void lingerExpired() {
         lock.lock();
         try {
             lingerScheduled = false;
-            if (!closed && failure == null && !flushing && queue.waiters == 0 && !queue.records.isEmpty()) {
+            if (closed || failure != null || flushing || queue.waiters > 0 || queue.records.isEmpty()
+                    || lingerSince < 0) {
+                return; // a round is running or about to: it takes them, and re-arms the timer if it must
+            }
+            long left = config.unforcedLinger().toNanos() - (System.nanoTime() - lingerSince);
+            if (left > 0) {
+                armLinger(left);
+            } else {
                 lead();
             }
         } finally {
@@ -713,6 +735,7 @@ public final class FileTransactionLog implements TransactionLog {
         maintainRecentCommits();
         Batch batch = queue;
         queue = new Batch();
+        lingerSince = -1; // whatever waited goes in this round
         boolean force = forceAnyway || batch.forced > 0;
         lock.unlock();
         try {
