@@ -31,16 +31,20 @@ final class ConcordContender implements Contender {
     private final Coordinator coordinator;
     private final ConcordTransactionManager tm;
     private final ChildOptions options;
+    /** The contender's id, which marks its rows in the databases. */
+    private final String label;
     private final BenchDatabases db = new BenchDatabases();
     private JdbcXaResource mariaResource;
     private JdbcXaResource pgResource;
     private EnlistingDataSource mariaPool;
     private EnlistingDataSource pgPool;
 
-    ConcordContender(Path dir, ChildOptions options) throws Exception {
+    /** @param directWrites the log's {@code directWrites} (on by default; off forces through the page cache) */
+    ConcordContender(Path dir, ChildOptions options, boolean directWrites) throws Exception {
         this.options = options;
+        this.label = directWrites ? "concord" : "concord-page-cache";
         this.log = FileTransactionLog.open(FileLogConfig.builder(dir.resolve("concord-log"))
-                .forceObserver((nanos, records) -> forceNanos.add(nanos)).build());
+                .directWrites(directWrites).forceObserver((nanos, records) -> forceNanos.add(nanos)).build());
         ResourceRegistry registry = new ResourceRegistry();
         registry.register(new NoopResource(NOP_A));
         registry.register(new NoopResource(NOP_B));
@@ -55,8 +59,8 @@ final class ConcordContender implements Contender {
             case XA_DB -> {
                 registerDatabases();
                 yield options.concordDbPool()
-                        ? JtaWorkers.pooledDb(tm, mariaPool, pgPool, "concord", threadIndex)
-                        : JtaWorkers.rawDb(tm, db, "concord", threadIndex, true);
+                        ? JtaWorkers.pooledDb(tm, mariaPool, pgPool, label, threadIndex)
+                        : JtaWorkers.rawDb(tm, db, label, threadIndex, true);
             }
             case REST -> throw new UnsupportedOperationException("rest");
         };

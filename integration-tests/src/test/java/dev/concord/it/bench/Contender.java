@@ -13,6 +13,11 @@ interface Contender extends AutoCloseable {
     /** The contenders by their command-line names. */
     enum Kind {
         CONCORD("concord"),
+        /**
+         * Concord with its log forced through the page cache ({@code directWrites} off), to compare the log's two
+         * write paths side by side; runs only when listed in {@code --contenders}.
+         */
+        CONCORD_PAGE_CACHE("concord-page-cache"),
         NARAYANA_JOURNAL("narayana-journal"),
         NARAYANA_SHADOW("narayana-shadow"),
         ATOMIKOS("atomikos"),
@@ -32,7 +37,7 @@ interface Contender extends AutoCloseable {
                 }
             }
             throw new IllegalArgumentException("unknown contender '" + s
-                    + "' (concord, narayana-journal, narayana-shadow, atomikos, baseline)");
+                    + "' (concord, concord-page-cache, narayana-journal, narayana-shadow, atomikos, baseline)");
         }
     }
 
@@ -62,7 +67,8 @@ interface Contender extends AutoCloseable {
     /** Opens the contender of this kind with its log under {@code dir}. */
     static Contender open(Kind kind, Path dir, ChildOptions options) throws Exception {
         return switch (kind) {
-            case CONCORD -> new ConcordContender(dir, options);
+            case CONCORD -> new ConcordContender(dir, options, true);
+            case CONCORD_PAGE_CACHE -> new ConcordContender(dir, options, false);
             case NARAYANA_JOURNAL -> new NarayanaContender(dir, true, options);
             case NARAYANA_SHADOW -> new NarayanaContender(dir, false, options);
             case ATOMIKOS -> new AtomikosContender(dir, options);

@@ -96,7 +96,8 @@ import java.util.stream.Stream;
  *       [10] at the first rate, {@code --rest-clients} [24] client threads</li>
  *   <li>{@code --nop-threads} [1,4,16,64], {@code --db-threads} [1,8]</li>
  *   <li>{@code --contenders} [concord,narayana-journal,narayana-shadow,atomikos] — the baseline joins whenever
- *       xa-db runs</li>
+ *       xa-db runs; {@code concord-page-cache} (Concord with its log forced through the page cache instead of
+ *       written directly) can be added to compare the log's two write paths</li>
  *   <li>{@code --rounds} [3]; {@code --seconds} [3] measured per case and contender; {@code --warmup} [1]
  *       before each of those; {@code --nop-warmup} [6] and {@code --db-warmup} [15], once per contender;
  *       {@code --fsync-seconds} [1.5] before each case (fractions allowed: {@code --seconds=0.5})</li>
