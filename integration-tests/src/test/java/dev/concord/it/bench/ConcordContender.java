@@ -39,10 +39,13 @@ final class ConcordContender implements Contender {
     private EnlistingDataSource mariaPool;
     private EnlistingDataSource pgPool;
 
-    /** @param directWrites the log's {@code directWrites} (on by default; off forces through the page cache) */
-    ConcordContender(Path dir, ChildOptions options, boolean directWrites) throws Exception {
+    /**
+     * @param label        the contender's id, which marks its rows
+     * @param directWrites the log's {@code directWrites} (on by default; off forces through the page cache)
+     */
+    ConcordContender(Path dir, ChildOptions options, String label, boolean directWrites) throws Exception {
         this.options = options;
-        this.label = directWrites ? "concord" : "concord-page-cache";
+        this.label = label;
         this.log = FileTransactionLog.open(FileLogConfig.builder(dir.resolve("concord-log"))
                 .directWrites(directWrites).forceObserver((nanos, records) -> forceNanos.add(nanos)).build());
         ResourceRegistry registry = new ResourceRegistry();

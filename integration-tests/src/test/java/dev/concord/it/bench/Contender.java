@@ -67,8 +67,8 @@ interface Contender extends AutoCloseable {
     /** Opens the contender of this kind with its log under {@code dir}. */
     static Contender open(Kind kind, Path dir, ChildOptions options) throws Exception {
         return switch (kind) {
-            case CONCORD -> new ConcordContender(dir, options, true);
-            case CONCORD_PAGE_CACHE -> new ConcordContender(dir, options, false);
+            case CONCORD -> new ConcordContender(dir, options, kind.id, true);
+            case CONCORD_PAGE_CACHE -> new ConcordContender(dir, options, kind.id, false);
             case NARAYANA_JOURNAL -> new NarayanaContender(dir, true, options);
             case NARAYANA_SHADOW -> new NarayanaContender(dir, false, options);
             case ATOMIKOS -> new AtomikosContender(dir, options);

@@ -31,10 +31,10 @@ import java.util.Objects;
  *   <li>{@code clock}: stamps segment headers and END records, and ages recent commits.</li>
  *   <li>{@code directWrites}: on by default. Where the file system allows it, each round is written straight to
  *       the device, synchronously and durably ({@code O_DIRECT | O_DSYNC}), in whole file-system blocks, instead
- *       of into the page cache and then forced: measured here, a third less CPU per commit and 20 % to 30 % more
- *       commits per second for a lone committer. END and FORGET records then wait for the next round, at most
- *       {@code unforcedLinger}. Off, or where the file system refuses
- *       ({@code tmpfs}, block sizes that do not divide the segment size), rounds go through the page cache and
+ *       of into the page cache and then forced: measured here, 3 % to 10 % more commits per second for a lone
+ *       committer, about even at 16 threads (see docs/architecture.md). END and FORGET records then wait for the
+ *       next round, at most {@code unforcedLinger}. Off, or where the file system refuses ({@code O_DIRECT}
+ *       refused, or a block size that does not divide the segment size), rounds go through the page cache and
  *       {@code force(false)}.</li>
  *   <li>{@code unforcedLinger}: with direct writes, how long an END or FORGET record waits in memory for the next
  *       round before a timer writes it; 1 ms to 10 s, default 5 ms. A SIGKILL loses what waits; recovery then

@@ -9,7 +9,6 @@ import dev.concord.recovery.xid.Gtrid;
 import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -218,6 +217,8 @@ public final class FileTransactionLog implements TransactionLog {
     private long lastDeleteFailureLogged = -1;
     /** Direct writes were refused once: not tried again for this log. */
     private boolean directUnavailable;
+    /** The file system's block size, looked up at the first segment that gets a direct channel; 0 until then. */
+    private long directBlock;
     /** Block-aligned staging for direct writes. */
     private ByteBuffer directBuffer;
 
@@ -704,9 +705,11 @@ public final class FileTransactionLog implements TransactionLog {
         lock.lock();
         try {
             lingerScheduled = false;
-            if (closed || failure != null || flushing || queue.waiters > 0 || queue.records.isEmpty()
-                    || lingerSince < 0) {
+            if (closed || failure != null || flushing || queue.waiters > 0 || queue.records.isEmpty()) {
                 return; // a round is running or about to: it takes them, and re-arms the timer if it must
+            }
+            if (lingerSince < 0) {
+                lingerSince = System.nanoTime(); // not expected; counting from now never strands them
             }
             long left = config.unforcedLinger().toNanos() - (System.nanoTime() - lingerSince);
             if (left > 0) {
@@ -862,7 +865,10 @@ public final class FileTransactionLog implements TransactionLog {
         String refused;
         Throwable cause = null;
         try {
-            long block = Files.getFileStore(s.path).getBlockSize();
+            if (directBlock == 0) {
+                directBlock = Files.getFileStore(s.path).getBlockSize();
+            }
+            long block = directBlock;
             if (block <= 0 || block > MAX_DIRECT_BLOCK || s.capacity % block != 0) {
                 refused = "the file system's block size (" + block + " bytes) does not divide the segment size ("
                         + s.capacity + ") or is larger than " + MAX_DIRECT_BLOCK;
@@ -870,17 +876,14 @@ public final class FileTransactionLog implements TransactionLog {
                 int size = (int) block;
                 byte[] tail = new byte[size];
                 int before = (int) (s.position % size);
-                try (FileChannel read = FileChannel.open(s.path, StandardOpenOption.READ)) {
-                    ByteBuffer into = ByteBuffer.wrap(tail, 0, before);
-                    long at = s.position - before;
-                    while (into.hasRemaining()) {
-                        int n = read.read(into, at);
-                        if (n < 0) {
-                            throw new IOException("segment " + s.path + " is shorter than its position "
-                                    + s.position);
-                        }
-                        at += n;
+                ByteBuffer into = ByteBuffer.wrap(tail, 0, before);
+                long at = s.position - before;
+                while (into.hasRemaining()) {
+                    int n = s.channel.read(into, at);
+                    if (n < 0) {
+                        throw new IOException("segment " + s.path + " is shorter than its position " + s.position);
                     }
+                    at += n;
                 }
                 s.direct = config.channelOpener().open(s.path, StandardOpenOption.WRITE, StandardOpenOption.DSYNC,
                         ExtendedOpenOption.DIRECT);
