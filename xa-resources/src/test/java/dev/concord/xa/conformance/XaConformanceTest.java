@@ -160,7 +160,7 @@ public abstract class XaConformanceTest {
         String marker = newMarker();
         XAConnection first = session.open(dataSource);
         assertEquals(XAResource.XA_OK, prepareWithWork(first, xid, marker));
-        first.close();
+        session.close(first);
 
         XAResource second = newResource();
         assertTrue(listed(second, xid), "recover() on a new connection lists the prepared branch");
@@ -175,7 +175,7 @@ public abstract class XaConformanceTest {
         String marker = newMarker();
         XAConnection first = session.open(dataSource);
         assertEquals(XAResource.XA_OK, prepareWithWork(first, xid, marker));
-        first.close();
+        session.close(first);
 
         XAResource second = newResource();
         second.rollback(xid);
@@ -217,7 +217,7 @@ public abstract class XaConformanceTest {
         String marker = newMarker();
         XAConnection first = session.open(dataSource);
         assertEquals(XAResource.XA_OK, prepareWithWork(first, xid, marker));
-        first.close();
+        session.close(first);
 
         XAResource second = newResource();
         Xid recovered = XaTestSession.find(second, xid);
@@ -356,7 +356,7 @@ public abstract class XaConformanceTest {
         read(first);
         resource.end(xid, XAResource.TMSUCCESS);
         assertEquals(XAResource.XA_OK, resource.prepare(xid));
-        first.close();
+        session.close(first);
 
         XAResource second = newResource();
         assertTrue(listed(second, xid), "recover() lists the read-only branch after its connection closed");
@@ -509,7 +509,7 @@ public abstract class XaConformanceTest {
         String marker = newMarker();
         XAConnection preparing = session.open(otherDatabase);
         assertEquals(XAResource.XA_OK, prepareWithWork(preparing, xid, marker));
-        preparing.close();
+        session.close(preparing);
 
         assertEquals(expectedRecoverIsServerWide(), session.listedByNewConnection(dataSource, xid),
                 "whether recover() on the main database lists the other database's branch");

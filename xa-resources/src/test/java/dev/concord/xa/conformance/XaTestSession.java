@@ -7,7 +7,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.sql.XAConnection;
 import javax.sql.XADataSource;
 import javax.transaction.xa.XAException;
@@ -24,8 +26,16 @@ public final class XaTestSession {
     /** The table the tests write to, in every database they use. */
     public static final String TABLE = "xa_conformance";
 
+    /** How long {@link #close} and {@link #cleanUp} wait for the server to end a closed connection's session. */
+    private static final long SESSION_END_TIMEOUT_MS = 10_000;
+
     private final List<XAConnection> connections = new ArrayList<>();
+    private final Map<XAConnection, ServerSession> sessions = new IdentityHashMap<>();
     private final List<TestXid> xids = new ArrayList<>();
+
+    /** The server-side session behind one opened connection, and how to see whether it still exists. */
+    private record ServerSession(XADataSource dataSource, long id, String existsQuery) {
+    }
 
     /** Creates {@value #TABLE} in the database of {@code dataSource} unless it exists. */
     public static void createTable(XADataSource dataSource) throws SQLException {
@@ -37,11 +47,53 @@ public final class XaTestSession {
         }
     }
 
-    /** Opens an XA connection that {@link #cleanUp} will close. */
+    /** Opens an XA connection that {@link #cleanUp} will close, and notes the id of its server-side session. */
     public XAConnection open(XADataSource dataSource) throws SQLException {
         XAConnection connection = dataSource.getXAConnection();
         connections.add(connection);
+        boolean postgres = connection.getConnection().getMetaData().getDatabaseProductName().contains("PostgreSQL");
+        try (Statement statement = connection.getConnection().createStatement();
+                ResultSet row = statement.executeQuery(
+                        postgres ? "SELECT pg_backend_pid()" : "SELECT CONNECTION_ID()")) {
+            row.next();
+            sessions.put(connection, new ServerSession(dataSource, row.getLong(1), postgres
+                    ? "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ?"
+                    : "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?"));
+        }
         return connection;
+    }
+
+    /**
+     * Closes {@code connection}, then waits until its server-side session has ended. {@code close()} returns once
+     * the driver has sent its goodbye, and the server ends the session afterwards on its own thread; until it has,
+     * MariaDB keeps a prepared branch attached to that session and answers XAER_NOTA to every other connection that
+     * tries to finish it (measured: the "commit from B while A is still open" row of the facts).
+     */
+    public void close(XAConnection connection) throws SQLException {
+        connection.close();
+        ServerSession session = sessions.remove(connection);
+        if (session == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + SESSION_END_TIMEOUT_MS * 1_000_000;
+        XAConnection watcher = session.dataSource().getXAConnection();
+        try (PreparedStatement exists = watcher.getConnection().prepareStatement(session.existsQuery())) {
+            exists.setLong(1, session.id());
+            while (true) {
+                try (ResultSet row = exists.executeQuery()) {
+                    row.next();
+                    if (row.getInt(1) == 0) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline || !pause()) {
+                    throw new SQLException("server session " + session.id() + " still exists "
+                            + SESSION_END_TIMEOUT_MS + " ms after its connection was closed");
+                }
+            }
+        } finally {
+            watcher.close();
+        }
     }
 
     /** A fresh random XID that {@link #cleanUp} will roll back if it is left prepared. */
@@ -133,11 +185,23 @@ public final class XaTestSession {
             XAConnection connection = dataSource.getXAConnection();
             try {
                 XAResource resource = connection.getXAResource();
-                for (TestXid xid : xids) {
-                    rollbackIfListed(resource, xid);
-                }
-                for (TestXid xid : xids) {
-                    if (listed(resource, xid) && !left.contains(xid)) {
+                // A session closed just now may not have ended on the server yet; MariaDB refuses to roll back its
+                // branches until it has (see close), so the scan is repeated for a while before it reports them.
+                long deadline = System.nanoTime() + SESSION_END_TIMEOUT_MS * 1_000_000;
+                List<TestXid> stillListed;
+                do {
+                    for (TestXid xid : xids) {
+                        rollbackIfListed(resource, xid);
+                    }
+                    stillListed = new ArrayList<>();
+                    for (TestXid xid : xids) {
+                        if (listed(resource, xid)) {
+                            stillListed.add(xid);
+                        }
+                    }
+                } while (!stillListed.isEmpty() && System.nanoTime() < deadline && pause());
+                for (TestXid xid : stillListed) {
+                    if (!left.contains(xid)) {
                         left.add(xid);
                     }
                 }
@@ -148,6 +212,17 @@ public final class XaTestSession {
             }
         }
         return left;
+    }
+
+    /** Sleeps briefly between polls; false when interrupted (the interrupt is kept). */
+    private static boolean pause() {
+        try {
+            Thread.sleep(5);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private static void rollbackIfListed(XAResource resource, TestXid xid) throws XAException {
