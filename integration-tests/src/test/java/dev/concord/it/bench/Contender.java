@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * One transaction manager under test (or the hand-written XA baseline), set up with its durable log in its own
+ * One transaction manager under test (or the hand-written XA baseline, or the bare group-commit ceiling), set up with its durable log in its own
  * temporary directory. It lives in a child JVM of its own ({@link PeerBenchmarkChild}): Narayana and Atomikos keep
  * their configuration in static singletons, so one JVM can hold only one of them, and only one store type.
  */
@@ -22,7 +22,9 @@ interface Contender extends AutoCloseable {
         NARAYANA_SHADOW("narayana-shadow"),
         ATOMIKOS("atomikos"),
         /** Hand-written XA on both databases: no transaction manager, no log. xa-db only. */
-        BASELINE("baseline");
+        BASELINE("baseline"),
+        /** The least a durable commit needs: one record per transaction in a bare group commit. nop only. */
+        CEILING("ceiling");
 
         final String id;
 
@@ -37,7 +39,7 @@ interface Contender extends AutoCloseable {
                 }
             }
             throw new IllegalArgumentException("unknown contender '" + s
-                    + "' (concord, concord-page-cache, narayana-journal, narayana-shadow, atomikos, baseline)");
+                    + "' (concord, concord-page-cache, narayana-journal, narayana-shadow, atomikos, baseline, ceiling)");
         }
     }
 
@@ -73,6 +75,7 @@ interface Contender extends AutoCloseable {
             case NARAYANA_SHADOW -> new NarayanaContender(dir, false, options);
             case ATOMIKOS -> new AtomikosContender(dir, options);
             case BASELINE -> new BaselineContender(options);
+            case CEILING -> new GroupCommitCeiling(dir);
         };
     }
 }

@@ -29,7 +29,9 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>{@code nop}: per transaction, begin, enlist two no-I/O XAResources ({@link NoopXAResource}: prepare votes
  *       XA_OK), commit — Narayana's own benchmark shape, so the transaction manager and its durable log are all
- *       that is measured.</li>
+ *       that is measured; plus the bare group-commit ceiling ({@link GroupCommitCeiling}: one record per
+ *       transaction, written in rounds by a dedicated writer with one direct write each, waiters parked; no
+ *       transaction manager), what a blocking log can reach on this disk and these cores.</li>
  *   <li>{@code xa-db}: one MariaDB branch and one PostgreSQL branch, a one-row insert each into a table the
  *       harness creates, truncates before each contender and drops at the end; plus the hand-written XA baseline
  *       ({@link BaselineContender}: start/end/prepare/commit on both by hand, no transaction manager, no log), the
@@ -64,7 +66,7 @@ import java.util.stream.Stream;
  * <h2>Output</h2>
  * One line per case, then the fsync rate, Concord's cost lines, a Markdown table and the issue's targets:
  * <pre>
- *   BENCH workload=nop threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R
+ *   BENCH workload=nop threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R ceiling=TPS ratio_ceiling=R ceiling_ratio_narayana=R
  *   BENCH workload=xa-db threads=N concord=TPS narayana=TPS atomikos=TPS ratio_narayana=R ratio_atomikos=R baseline=TPS ratio_baseline=R
  *   BENCH fsync fsyncs_per_s=X
  *   BENCH fsync_cost cpu_us_per_fsync=Y
@@ -96,7 +98,7 @@ import java.util.stream.Stream;
  *       [10] at the first rate, {@code --rest-clients} [24] client threads</li>
  *   <li>{@code --nop-threads} [1,4,16,64], {@code --db-threads} [1,8]</li>
  *   <li>{@code --contenders} [concord,narayana-journal,narayana-shadow,atomikos] — the baseline joins whenever
- *       xa-db runs; {@code concord-page-cache} (Concord with its log forced through the page cache instead of
+ *       xa-db runs, the ceiling whenever nop runs; {@code concord-page-cache} (Concord with its log forced through the page cache instead of
  *       written directly) can be added to compare the log's two write paths</li>
  *   <li>{@code --rounds} [3]; {@code --seconds} [3] measured per case and contender; {@code --warmup} [1]
  *       before each of those; {@code --nop-warmup} [6] and {@code --db-warmup} [15], once per contender;
@@ -157,7 +159,7 @@ public final class PeerBenchmark {
         int[] nopThreads = ints(a.getOrDefault("nop-threads", "1,4,16,64"));
         int[] dbThreads = ints(a.getOrDefault("db-threads", "1,8"));
         List<Contender.Kind> contenders = Arrays.stream(a.getOrDefault("contenders", DEFAULT_CONTENDERS).split(","))
-                .map(Contender.Kind::parse).filter(k -> k != Contender.Kind.BASELINE).distinct()
+                .map(Contender.Kind::parse).filter(k -> k != Contender.Kind.BASELINE && k != Contender.Kind.CEILING).distinct()
                 .collect(Collectors.toCollection(ArrayList::new));
         int rounds = Integer.parseInt(a.getOrDefault("rounds", "3"));
         long measure = millis(a.getOrDefault("seconds", "3"));
@@ -195,6 +197,9 @@ public final class PeerBenchmark {
             Arrays.stream(dbThreads).forEach(t -> cases.add("xa-db:" + t));
         }
         List<Contender.Kind> all = new ArrayList<>(contenders);
+        if (nop) {
+            all.add(Contender.Kind.CEILING);
+        }
         if (xaDb) {
             all.add(Contender.Kind.BASELINE);
         }
@@ -214,7 +219,8 @@ public final class PeerBenchmark {
             perRound += n * (warmup + measure) + fsyncMillis;
         }
         for (Contender.Kind k : all) {
-            warmups += (nop && k != Contender.Kind.BASELINE ? nopWarmup : 0) + (xaDb ? dbWarmup : 0);
+            warmups += (nop && k != Contender.Kind.BASELINE ? nopWarmup : 0)
+                    + (xaDb && k != Contender.Kind.CEILING ? dbWarmup : 0);
         }
         log("peer benchmark: %s; warm-up, then %d rounds of %s; about %d s", String.join(" ", cases), rounds,
                 all.stream().map(k -> k.id).collect(Collectors.joining(", ")),
@@ -249,7 +255,7 @@ public final class PeerBenchmark {
             for (Contender.Kind k : all) {
                 Child c = children.get(k);
                 for (Workload w : List.of(Workload.NOP, Workload.XA_DB)) {
-                    if (!workloads.contains(w) || (w == Workload.NOP && k == Contender.Kind.BASELINE)) {
+                    if (!workloads.contains(w) || !runs(k, w.id + ":")) {
                         continue;
                     }
                     int[] ts = w == Workload.NOP ? nopThreads : dbThreads;
@@ -398,9 +404,13 @@ public final class PeerBenchmark {
         }
     }
 
-    /** Whether the contender runs the case: the baseline exists for xa-db only. */
+    /** Whether the contender runs the case: the baseline exists for xa-db only, the ceiling for nop only. */
     private static boolean runs(Contender.Kind k, String c) {
-        return k != Contender.Kind.BASELINE || c.startsWith(Workload.XA_DB.id + ":");
+        return switch (k) {
+            case BASELINE -> c.startsWith(Workload.XA_DB.id + ":");
+            case CEILING -> c.startsWith(Workload.NOP.id + ":");
+            default -> true;
+        };
     }
 
     // ---------------------------------------------------------------- report
@@ -428,6 +438,10 @@ public final class PeerBenchmark {
             if (wt[0].equals(Workload.XA_DB.id)) {
                 double baseline = tps(m, Contender.Kind.BASELINE);
                 line.append(" baseline=").append(num(baseline)).append(" ratio_baseline=").append(ratio(concord, baseline));
+            } else if (m.containsKey(Contender.Kind.CEILING)) {
+                double ceiling = tps(m, Contender.Kind.CEILING);
+                line.append(" ceiling=").append(num(ceiling)).append(" ratio_ceiling=").append(ratio(concord, ceiling))
+                        .append(" ceiling_ratio_narayana=").append(ratio(ceiling, narayana));
             }
             System.out.println(line);
         });
@@ -463,8 +477,9 @@ public final class PeerBenchmark {
         System.out.printf(Locale.ROOT, "Medians of %d rounds, tx/s; fsync rate of the disk: %.0f/s. CPU µs/tx: "
                 + "process CPU time per committed transaction (Concord / Narayana journal / Narayana shadow / "
                 + "Atomikos).%n%n", rounds, fsync);
-        System.out.println("| workload | threads | Concord | Narayana journal | Narayana shadow | Atomikos | baseline "
-                + "| ÷ Narayana best | ÷ Atomikos | ÷ baseline | Concord forces/tx | CPU µs/tx |");
+        System.out.println("| workload | threads | Concord | Narayana journal | Narayana shadow | Atomikos "
+                + "| baseline (xa-db) or ceiling (nop) | ÷ Narayana best | ÷ Atomikos | ÷ baseline or ceiling "
+                + "| Concord forces/tx | CPU µs/tx |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         stats.forEach((key, m) -> {
             String[] wt = key.split(":");
@@ -472,7 +487,7 @@ public final class PeerBenchmark {
             double nj = tps(m, Contender.Kind.NARAYANA_JOURNAL);
             double ns = tps(m, Contender.Kind.NARAYANA_SHADOW);
             double at = tps(m, Contender.Kind.ATOMIKOS);
-            double base = tps(m, Contender.Kind.BASELINE);
+            double base = tps(m, wt[0].equals(Workload.XA_DB.id) ? Contender.Kind.BASELINE : Contender.Kind.CEILING);
             Stat c = m.get(Contender.Kind.CONCORD);
             String cpu = Stream.of(Contender.Kind.CONCORD, Contender.Kind.NARAYANA_JOURNAL,
                             Contender.Kind.NARAYANA_SHADOW, Contender.Kind.ATOMIKOS)
@@ -480,9 +495,9 @@ public final class PeerBenchmark {
                     .collect(Collectors.joining(" / "));
             System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                     wt[0], wt[1], num(concord), num(nj), num(ns), num(at),
-                    wt[0].equals(Workload.XA_DB.id) ? num(base) : "–",
+                    Double.isNaN(base) ? "–" : num(base),
                     ratio(concord, best(nj, ns)), ratio(concord, at),
-                    wt[0].equals(Workload.XA_DB.id) ? ratio(concord, base) : "–",
+                    Double.isNaN(base) ? "–" : ratio(concord, base),
                     c == null || Double.isNaN(c.forces()) ? "–" : String.format(Locale.ROOT, "%.3f", c.forces()), cpu);
         });
 
@@ -512,9 +527,13 @@ public final class PeerBenchmark {
         System.out.println();
         Map<Contender.Kind, Stat> nop16 = stats.get("nop:16");
         if (nop16 != null) {
-            double r = tps(nop16, Contender.Kind.CONCORD) / best(tps(nop16, Contender.Kind.NARAYANA_JOURNAL),
-                    tps(nop16, Contender.Kind.NARAYANA_SHADOW));
-            target("nop threads=16 concord/narayana_best", r, ">=", 10);
+            double narayana = best(tps(nop16, Contender.Kind.NARAYANA_JOURNAL), tps(nop16, Contender.Kind.NARAYANA_SHADOW));
+            double ceiling = tps(nop16, Contender.Kind.CEILING);
+            // The bare group commit on the same disk in the same run: what any blocking log could reach here.
+            target("nop threads=16 concord/narayana_best", tps(nop16, Contender.Kind.CONCORD) / narayana, ">=", 10,
+                    Double.isNaN(ceiling) ? "" : String.format(Locale.ROOT, " (the bare group-commit ceiling: %.0f tx/s"
+                            + " = %.2f x narayana_best; concord/ceiling = %.2f)", ceiling, ceiling / narayana,
+                            tps(nop16, Contender.Kind.CONCORD) / ceiling));
         }
         Map<Contender.Kind, Stat> nop1 = stats.get("nop:1");
         if (nop1 != null) {
