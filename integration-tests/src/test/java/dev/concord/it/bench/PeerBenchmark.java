@@ -531,9 +531,9 @@ public final class PeerBenchmark {
             double ceiling = tps(nop16, Contender.Kind.CEILING);
             // The bare group commit on the same disk in the same run: what any blocking log could reach here.
             target("nop threads=16 concord/narayana_best", tps(nop16, Contender.Kind.CONCORD) / narayana, ">=", 10,
-                    Double.isNaN(ceiling) ? "" : String.format(Locale.ROOT, " (the bare group-commit ceiling: %.0f tx/s"
-                            + " = %.2f x narayana_best; concord/ceiling = %.2f)", ceiling, ceiling / narayana,
-                            tps(nop16, Contender.Kind.CONCORD) / ceiling));
+                    Double.isNaN(ceiling) || Double.isNaN(narayana) ? "" : String.format(Locale.ROOT,
+                            " (the bare group-commit ceiling: %.0f tx/s = %.2f x narayana_best; concord/ceiling = %.2f)",
+                            ceiling, ceiling / narayana, tps(nop16, Contender.Kind.CONCORD) / ceiling));
         }
         Map<Contender.Kind, Stat> nop1 = stats.get("nop:1");
         if (nop1 != null) {
