@@ -25,7 +25,8 @@ import javax.transaction.xa.Xid;
  * which runs rounds back to back until nothing is queued. No transaction objects, no XIDs beyond the record's bytes,
  * no END record, no recovery state, no checksums.
  *
- * <p>It shows what the machine allows a blocking group commit at each thread count: Concord's log does more per
+ * <p>It shows what the machine allows a blocking group commit at each thread count (waiters that spin instead of
+ * parking can go higher by keeping every core busy; see the recovery section of {@code docs/architecture.md}): Concord's log does more per
  * transaction (an END record, live state for recovery, framing with checksums), so it cannot go above this line, and
  * the distance to it is what Concord's own code costs. The writer thread runs the concurrent rounds because in a
  * standalone model it was as fast as handing each round to one of the waiting committers (Concord's scheme) or
