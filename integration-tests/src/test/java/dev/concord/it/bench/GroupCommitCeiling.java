@@ -29,8 +29,8 @@ import javax.transaction.xa.Xid;
  * parking can go higher by keeping every core busy; see the recovery section of {@code docs/architecture.md}): Concord's log does more per
  * transaction (an END record, live state for recovery, framing with checksums), so it cannot go above this line, and
  * the distance to it is what Concord's own code costs. The writer thread runs the concurrent rounds because in a
- * standalone model it was as fast as handing each round to one of the waiting committers (Concord's scheme) or
- * faster: at 16 threads 49k–80k against 54k–76k commits/s over eight alternated pairs; a lone committer writes
+ * standalone model it was as fast as handing each round to one of the waiting committers (Concord's scheme): at
+ * 16 threads 49k–80k against 54k–76k commits/s over eight alternated pairs, medians 59.8k and 59.9k; a lone committer writes
  * its own round because handing it to the writer costs a wake-up each way (7.0k against Concord's 8.1k commits/s
  * at one thread when the writer took every round).
  */

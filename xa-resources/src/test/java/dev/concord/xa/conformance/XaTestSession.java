@@ -51,8 +51,9 @@ public final class XaTestSession {
     public XAConnection open(XADataSource dataSource) throws SQLException {
         XAConnection connection = dataSource.getXAConnection();
         connections.add(connection);
-        boolean postgres = connection.getConnection().getMetaData().getDatabaseProductName().contains("PostgreSQL");
-        try (Statement statement = connection.getConnection().createStatement();
+        Connection handle = connection.getConnection();
+        boolean postgres = handle.getMetaData().getDatabaseProductName().contains("PostgreSQL");
+        try (Statement statement = handle.createStatement();
                 ResultSet row = statement.executeQuery(
                         postgres ? "SELECT pg_backend_pid()" : "SELECT CONNECTION_ID()")) {
             row.next();
